@@ -56,15 +56,17 @@ def to_scaled(values: np.ndarray, places: int, what: str, validity: Validity) ->
         fast = np.isfinite(x) & (np.abs(x) < _fast_parse_limit(places)) & (n / scale == x)
     out = np.zeros(x.shape, dtype=np.int64)
     out[fast] = n[fast].astype(np.int64)
-    slow = ~fast
-    if slow.any():
-        bad = np.zeros(x.shape, dtype=bool)
-        for idx in zip(*np.nonzero(slow), strict=True):
-            scaled = _scaled_from_float(float(x[idx]), places)
+    slow = np.flatnonzero(~fast)
+    if slow.size:
+        flat_x, flat_out = x.reshape(-1), out.reshape(-1)  # views, also for 0-d arrays
+        bad = np.zeros(x.size, dtype=bool)
+        for i in slow:
+            scaled = _scaled_from_float(float(flat_x[i]), places)
             if scaled is None:
-                bad[idx] = True
+                bad[i] = True
             else:
-                out[idx] = scaled
+                flat_out[i] = scaled
+        bad = bad.reshape(x.shape)
         if bad.any():
             validity.fail(
                 bad,
