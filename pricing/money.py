@@ -60,12 +60,16 @@ def to_scaled(values: np.ndarray, places: int, what: str, validity: Validity) ->
     if slow.size:
         flat_x, flat_out = x.reshape(-1), out.reshape(-1)  # views, also for 0-d arrays
         bad = np.zeros(x.size, dtype=bool)
+        huge = np.zeros(x.size, dtype=bool)
         for i in slow:
             scaled = _scaled_from_float(float(flat_x[i]), places)
             if scaled is None:
                 bad[i] = True
+            elif abs(scaled) >= _INT_LIMIT:
+                huge[i] = True
             else:
                 flat_out[i] = scaled
+        validity.fail(huge.reshape(x.shape), f"{what} is too large to compute exactly")
         bad = bad.reshape(x.shape)
         if bad.any():
             validity.fail(
@@ -88,10 +92,7 @@ def _scaled_from_float(value: float, places: int) -> int | None:
     scaled = d.scaleb(places)
     if scaled != scaled.to_integral_value():
         return None
-    result = int(scaled)
-    if abs(result) >= _INT_LIMIT:
-        return None
-    return result
+    return int(scaled)
 
 
 def decimal_to_scaled(text: str | Decimal, places: int = PRICE_PLACES) -> int:
