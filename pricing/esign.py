@@ -1,0 +1,478 @@
+"""Tresorit eSign add-on: licence proration, signature purchases and the signature quota ledger.
+
+Rules ES-1..ES-15 of RULES.md (source: seeds/003_d2b05a8fe006e795.txt) and our decisions:
+
+* ``prorate`` -- licences bought part-way through the main plan's service period (ES-15 decision,
+  ES-4 price, ES-5 seats, ES-3 plan tier, ES-1 legacy plan, ES-13 no mid-period reductions).
+* ``signature_cost`` -- one-time signature purchases (ES-7).
+* ``ledger`` -- a subscription's signature quota over time: free 10 + 6 signatures, purchases,
+  consumption free-first, refusal beyond the quota, no purchases during the trial, unused
+  signatures kept across cancellation (ES-7..ES-11, ES-14).
+* ``reduction_date`` -- when a licence reduction takes effect: the renewal date (ES-13/ES-15).
+
+Every function is vectorised (numpy-broadcastable arguments, scalars included) and marks bad
+elements in the result's validity with a reason that cites the rule; it never raises for bad
+data and never returns 0 for an element that is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pricing import calendar, money
+from pricing.catalog import Catalog, TariffTable, builtin
+from pricing.validity import Result, Validity, broadcast
+
+PLAN_TIERS = ("professional", "business", "enterprise")
+NEW_PLAN_FROM = np.datetime64("2024-03-28", "D")  # ES-1
+FREE_ELECTRONIC = 10  # ES-10, ES-11
+FREE_QUALIFIED = 6  # ES-10, ES-11
+TRIAL_DAYS = 14  # ES-10: the 14-day Tresorit trial
+KINDS = ("electronic", "qualified")
+EVENTS = ("trial", "subscribe", "licences", "buy", "use", "cancel", "restart")
+
+_KIND_CODE = {
+    "electronic": "signature_electronic",
+    "signature_electronic": "signature_electronic",
+    "qualified": "signature_qualified",
+    "signature_qualified": "signature_qualified",
+}
+_LICENCE_CODE = "licence"
+
+
+# --- small vectorised helpers ---------------------------------------------------------------
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Case-insensitive codes: strip + lower; anything that is not text (NaN, None) -> ''."""
+    flat = np.asarray(values, dtype=object).reshape(-1)
+    out = np.array([v.strip().lower() if isinstance(v, str) else "" for v in flat.tolist()],
+                   dtype=object)
+    return out.reshape(np.shape(values))
+
+
+def _dates(values: np.ndarray, validity: Validity, what: str) -> np.ndarray:
+    """datetime64[D]; NaT (an empty date cell) is marked bad."""
+    d = np.asarray(values).astype("datetime64[D]")
+    nat = np.isnat(d)
+    validity.fail(nat, f"{what} is missing or not a date")
+    return np.where(nat, NEW_PLAN_FROM, d)  # placeholder where bad, never used
+
+
+def _whole(values: np.ndarray, validity: Validity, what: str, rule: str) -> np.ndarray:
+    """Exact whole numbers >= 0 from Excel floats; NaN, fractions and negatives are bad."""
+    n = money.to_scaled(values, 0, f"{rule}: {what}", validity)
+    validity.fail(n < 0, f"{rule}: {what} must not be negative")
+    return np.maximum(n, 0)
+
+
+def _given(values: np.ndarray) -> np.ndarray:
+    """Which elements of an optional numeric argument are given (not NaN)."""
+    x = np.asarray(values, dtype=np.float64)
+    return ~np.isnan(x)
+
+
+def _explicit_prices(values: np.ndarray, validity: Validity, what: str) -> np.ndarray:
+    """Unit prices x 10**4 where given (NaN = not given: 0 placeholder, no failure)."""
+    x = np.asarray(values, dtype=np.float64)
+    given = ~np.isnan(x)
+    v = Validity(x.shape)
+    price = money.to_scaled(np.where(given, x, 0.0), money.PRICE_PLACES, what, v)
+    v.fail(price < 0, f"{what} must not be negative")
+    validity.merge(v)
+    return price
+
+
+def _prices(codes: np.ndarray, dates: np.ndarray, explicit: np.ndarray, given: np.ndarray,
+            validity: Validity, tariff: TariffTable | None, catalog: Catalog | None
+            ) -> np.ndarray:
+    """The explicit price where given, else the price list's (tariff table first) on the date.
+
+    ES-1: the catalog has no legacy-plan prices, so a purchase dated before 2024-03-28 without
+    an explicit price or a tariff row is an error that says so.
+    """
+    cat = catalog if catalog is not None else builtin()
+    need = ~given & (codes != "")
+    looked_up = np.zeros(validity.shape, dtype=np.int64)
+    if need.any():
+        v = Validity(validity.shape)
+        looked_up = cat.prices(np.where(need, codes, _LICENCE_CODE), dates, v, tariff)
+        validity.fail(need & ~v.ok, v.reason)
+    return np.where(given, explicit, looked_up)
+
+
+# --- ES-15: licence proration --------------------------------------------------------------
+
+def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.ndarray,
+            period_end: np.ndarray, monthly_price: np.ndarray = np.nan,
+            main_users: np.ndarray = np.nan, plan: np.ndarray = "", *,
+            tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Result:
+    """Prorated charge (cents) for eSign licences bought part-way through the service period.
+
+    ES-15 decision: ``licences x monthly price x months in the period x
+    (period_end - purchase_date + 1) / (period_end - period_start + 1)``, rounded half-up to
+    the cent once per line. The period is the main plan's payment period and must be a whole
+    number of calendar months (a monthly or annual plan); the purchase date must lie inside it.
+    ``monthly_price`` (EUR per licence per month, NaN = the price list's on the purchase date:
+    5.00 on the new plan, ES-4; the legacy plan has no public price, ES-1). ``main_users``
+    (NaN = not checked): licences may never exceed the main subscription's users (ES-5).
+    ``plan`` (empty = not checked): the main plan tier, which on the new plan must be
+    Professional, Business or Enterprise (ES-3).
+    """
+    shape, (lic, bought, start, end, price_in, users, plans) = broadcast(
+        licences, purchase_date, period_start, period_end, monthly_price, main_users, plan)
+    v = Validity(shape)
+    lic_n = money.to_scaled(lic, 0, "ES-4: licences", v)
+    v.fail(lic_n < 0, "ES-13: licences must not be negative - a licence reduction takes "
+                      "effect only at the renewal date, there is no mid-period refund")
+    bought = _dates(bought, v, "purchase date")
+    start = _dates(start, v, "period start")
+    end = _dates(end, v, "period end")
+    months, whole = calendar.whole_months(start, end)
+    v.fail(~whole, "ES-15: the service period must be a whole number of calendar months "
+                   "(e.g. 2024-06-01..2024-06-30 or 2024-01-01..2024-12-31)")
+    v.fail((bought < start) | (bought > end),
+           "ES-15: the purchase date must lie inside the service period")
+
+    users_given = _given(users)
+    vu = Validity(shape)
+    users_n = money.to_scaled(np.where(users_given, users, 0.0), 0, "ES-5: main users", vu)
+    vu.fail(users_n < 0, "ES-5: main users must not be negative")
+    v.merge(vu)
+    v.fail(users_given & (lic_n > users_n),
+           "ES-5: licences may never exceed the number of users of the main subscription")
+
+    tier = _codes(plans)
+    v.fail((tier != "") & ~np.isin(tier, PLAN_TIERS) & (bought >= NEW_PLAN_FROM),
+           "ES-3: the new eSign plan is only for Professional, Business and Enterprise plans")
+
+    price_given = _given(price_in)
+    explicit = _explicit_prices(price_in, v, "ES-4: monthly price")
+    codes = np.full(shape, _LICENCE_CODE, dtype=object)
+    price = _prices(codes, bought, explicit, price_given, v, tariff, catalog)
+
+    days_left = calendar.days_inclusive(bought, end)
+    days_all = calendar.days_inclusive(start, end)
+    ok = v.ok
+    num = money.checked_product(
+        [np.where(ok, lic_n, 0), np.where(ok, price, 0), np.where(ok, months, 0),
+         np.where(ok, days_left, 0)], v, "ES-15: prorated amount")
+    den = money.CENT_PER_PRICE_UNIT * np.where(v.ok, days_all, 1)
+    cents = np.where(v.ok, money.round_div_half_up(num, den), 0)
+    return Result(cents.astype(np.int64), v, "cents")
+
+
+def reduction_date(request_date: np.ndarray, period_end: np.ndarray) -> Result:
+    """The date a licence reduction takes effect: the renewal date, the day after the service
+    period ends (ES-13, ES-15: downgrades only at the renewal date). A request after the
+    period's end belongs to a later period and is an error."""
+    shape, (req, end) = broadcast(request_date, period_end)
+    v = Validity(shape)
+    req = _dates(req, v, "request date")
+    end = _dates(end, v, "period end")
+    v.fail(req > end, "ES-13: the request date is after the period end - give the current "
+                      "period's end")
+    return Result((end + calendar.DAY).astype("datetime64[D]"), v, "date")
+
+
+# --- ES-7: signature purchases ----------------------------------------------------------------
+
+def _kind_codes(kind: np.ndarray, validity: Validity) -> np.ndarray:
+    """'electronic'/'qualified' (or the price codes signature_*) -> the price code."""
+    k = _codes(kind)
+    flat = np.array([_KIND_CODE.get(c, "") for c in k.reshape(-1).tolist()], dtype=object)
+    codes = flat.reshape(k.shape)
+    validity.fail(codes == "", "ES-7: the signature kind must be 'electronic' or 'qualified'")
+    return codes
+
+
+def signature_cost(kind: np.ndarray, quantity: np.ndarray, purchase_date: np.ndarray,
+                   unit_price: np.ndarray = np.nan, *, tariff: TariffTable | None = None,
+                   catalog: Catalog | None = None) -> Result:
+    """One-time cost (cents) of buying signatures (ES-7): quantity x unit price, rounded once.
+
+    ``kind`` 'electronic' (0.30 EUR) or 'qualified' (EU-qualified, 2.50 EUR), case-insensitive;
+    ``quantity`` a whole number >= 0; ``unit_price`` NaN = the price list's on the purchase date
+    (before 2024-03-28 the legacy plan applies, whose prices are not public: ES-1).
+    """
+    shape, (kinds, qty, day, price_in) = broadcast(kind, quantity, purchase_date, unit_price)
+    v = Validity(shape)
+    codes = _kind_codes(kinds, v)
+    n = _whole(qty, v, "signature quantity", "ES-7")
+    day = _dates(day, v, "purchase date")
+    explicit = _explicit_prices(price_in, v, "ES-7: unit price")
+    price = _prices(codes, day, explicit, _given(price_in), v, tariff, catalog)
+    cents = money.line_cents(np.where(v.ok, n, 0), np.where(v.ok, price, 0), v)
+    return Result(np.where(v.ok, cents, 0).astype(np.int64), v, "cents")
+
+
+# --- ES-7..ES-11: the quota ledger ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ledger:
+    """Per row of a ledger, after the row: free and bought signatures left per kind, the
+    licence count, the row's cost (cents) and its validity. A bad row changes nothing; its
+    'left' values repeat the state before it and must be shown as an error, not a number."""
+
+    free_electronic_left: np.ndarray
+    free_qualified_left: np.ndarray
+    bought_electronic_left: np.ndarray
+    bought_qualified_left: np.ndarray
+    licences: np.ndarray
+    cost_cents: np.ndarray
+    validity: Validity
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.validity.ok
+
+    @property
+    def reason(self) -> np.ndarray:
+        return self.validity.reason
+
+    def result(self, name: str) -> Result:
+        """One column as a Result ('cost_cents' is kind "cents", the others "count")."""
+        return Result(getattr(self, name), self.validity,
+                      "cents" if name == "cost_cents" else "count")
+
+
+@dataclass
+class _Sub:
+    """One subscription's state while the ledger walks its rows."""
+
+    started: bool = False
+    new_plan: bool = False  # ES-1: plan decided by the trial/subscription date
+    trial_until: np.datetime64 | None = None  # first day after the 14-day trial
+    paid: bool = False
+    cancelled: bool = False
+    licences: int = 0
+    free_e: int = 0
+    free_q: int = 0
+    bought_e: int = 0
+    bought_q: int = 0
+    granted: bool = False  # the one free 10 + 6 grant per subscription (decision)
+
+    def grant(self) -> None:
+        if not self.granted:
+            self.free_e += FREE_ELECTRONIC
+            self.free_q += FREE_QUALIFIED
+            self.granted = True
+
+
+def _subscription_keys(values: np.ndarray) -> np.ndarray:
+    """Subscription identifiers: text case-insensitive; whole numbers as their digits."""
+    out = []
+    for v in np.asarray(values, dtype=object).reshape(-1).tolist():
+        if isinstance(v, str):
+            out.append(v.strip().lower())
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            out.append(str(int(v)))
+        elif isinstance(v, float) and np.isfinite(v) and v == int(v):
+            out.append(str(int(v)))
+        else:
+            out.append("")
+    return np.array(out, dtype=object).reshape(np.shape(values))
+
+
+def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: np.ndarray,
+           quantity: np.ndarray, licences: np.ndarray = np.nan, unit_price: np.ndarray = np.nan,
+           *, tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Ledger:
+    """A signature quota ledger over rows of events, per subscription (ES-7..ES-11, ES-14).
+
+    Rows are processed in date order per subscription (rows with equal dates in input order);
+    results come back in the input order. Events (case-insensitive):
+
+    * ``trial`` -- a Tresorit trial starts the subscription; on/after 2024-03-28 it gets 10
+      electronic + 6 qualified signatures free, not time-limited (ES-10). No buying during the
+      14 trial days nor afterwards until a ``subscribe``.
+    * ``subscribe`` -- a paid main plan; a newly bought one (no trial before) gets the free
+      10 + 6 (ES-11). A trial converting to paid keeps its trial grant and gets no second one
+      (decision: one free grant per subscription). After a ``cancel`` of a legacy subscription
+      on/after 2024-03-28 it moves the subscription to the new plan (ES-2).
+    * ``licences`` -- sets the licence count (``licences``); signatures cannot be used without
+      licences (ES-7). The ledger charges nothing for licences: bill them with ``prorate``.
+      ``licences`` on a ``subscribe``/``restart`` row sets the count too; other rows ignore it.
+    * ``buy`` -- adds ``quantity`` signatures of ``kind``; cost = quantity x unit price (ES-7).
+    * ``use`` -- consumes ``quantity`` signatures of ``kind``, free ones first (decision); a
+      request beyond the quota is refused: the row is an error, nothing consumed (ES-8).
+    * ``cancel`` -- licences revoked, unused signatures kept (ES-9).
+    * ``restart`` -- the kept signatures are usable again; licences must be set again (ES-9).
+    """
+    shape, (subs, day, ev, kinds, qty, lic, price_in) = broadcast(
+        subscription, date, event, kind, quantity, licences, unit_price)
+    v = Validity(shape)
+    keys = _subscription_keys(subs)
+    v.fail(keys == "", "the subscription is empty or not an identifier")
+    day = _dates(day, v, "date")
+    events = _codes(ev)
+    v.fail(~np.isin(events, EVENTS),
+           "event must be one of trial, subscribe, licences, buy, use, cancel, restart")
+
+    counted = np.isin(events, ("buy", "use"))
+    v.fail(counted & (_codes(kinds) == ""),
+           "ES-7: buy and use rows need the signature kind 'electronic' or 'qualified'")
+    kv = Validity(shape)
+    codes = _kind_codes(kinds, kv)
+    v.fail(counted & ~kv.ok, kv.reason)
+    qv = Validity(shape)
+    n = _whole(np.where(counted, qty, 0.0), qv, "signature quantity", "ES-7")
+    v.merge(qv)
+
+    sets_licences = (events == "licences") | (np.isin(events, ("subscribe", "restart"))
+                                              & _given(lic))
+    v.fail((events == "licences") & ~_given(lic), "ES-4: a licences row needs the licence count")
+    lv = Validity(shape)
+    lic_n = _whole(np.where(sets_licences, lic, 0.0), lv, "licences", "ES-4")
+    v.merge(lv)
+
+    # Prices for every purchase row up front (vectorised); whether a missing price matters
+    # depends on the subscription's plan, known only while walking the rows.
+    buying = (events == "buy") & v.ok
+    explicit_given = _given(price_in) & buying
+    pv = Validity(shape)
+    explicit = _explicit_prices(np.where(buying, price_in, np.nan), pv, "ES-7: unit price")
+    price = _prices(np.where(buying, codes, ""), day, explicit, explicit_given, pv,
+                    tariff, catalog)
+    cost = money.line_cents(np.where(buying & pv.ok, n, 0), np.where(buying & pv.ok, price, 0),
+                            pv)
+    in_table = np.array([tariff is not None and c in tariff.rows
+                         for c in codes.reshape(-1).tolist()], dtype=bool).reshape(shape)
+    own_price = explicit_given | in_table
+
+    flat = [a.reshape(-1) for a in (keys, day, events, codes, n, lic_n, cost, sets_licences,
+                                    pv.reason, own_price)]
+    ok_flat = v.ok.reshape(-1).copy()
+    why = np.full(ok_flat.shape, "", dtype=object)
+    left = np.zeros((5, ok_flat.size), dtype=np.int64)
+    cost_out = np.zeros(ok_flat.size, dtype=np.int64)
+    order = sorted(range(ok_flat.size), key=lambda i: (flat[0][i], flat[1][i]))
+    states: dict[str, _Sub] = {}
+    for i in order:
+        key, when, event_i, code, qty_i, lic_i, cost_i, set_lic, price_why, own = (
+            a[i] for a in flat)
+        s = states.setdefault(key, _Sub())
+        if ok_flat[i]:
+            row = _Row(when, event_i, code, int(qty_i), int(lic_i), bool(set_lic), price_why,
+                       bool(own))
+            problem = _apply(s, row)
+            if problem:
+                ok_flat[i], why[i] = False, problem
+            elif event_i == "buy":
+                cost_out[i] = cost_i
+        left[:, i] = (s.free_e, s.free_q, s.bought_e, s.bought_q, s.licences)
+    v.fail(~ok_flat.reshape(shape), why.reshape(shape))
+    cost_out = np.where(ok_flat, cost_out, 0)
+    r = [x.reshape(shape) for x in (*left, cost_out)]
+    return Ledger(r[0], r[1], r[2], r[3], r[4], r[5], v)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One ledger row's inputs, already parsed and checked on their own."""
+
+    when: np.datetime64
+    event: str
+    code: str  # signature price code ('' where the event needs none)
+    qty: int
+    lic: int
+    set_lic: bool
+    price_problem: str  # why no price could be had ('' = priced)
+    own_price: bool  # an explicit unit price or a tariff-table row gives the price
+
+
+def _apply(s: _Sub, row: _Row) -> str:
+    """Apply one valid row to a subscription's state; return '' or why the row is refused.
+    A refused row leaves the state unchanged."""
+    event, when = row.event, row.when
+    if event == "trial":
+        if s.started:
+            return "ES-10: a trial starts a subscription - this one has already started"
+        s.started, s.new_plan, s.trial_until = True, when >= NEW_PLAN_FROM, when + TRIAL_DAYS
+        if s.new_plan:  # ES-10: only trials started on/after 2024-03-28 get the free quota
+            s.grant()
+        return ""
+    if event == "subscribe":
+        return _subscribe(s, when, row.lic, row.set_lic)
+    if not s.started:
+        return "no trial or subscription yet for this subscription (ES-10, ES-11)"
+    if event == "cancel":
+        if s.cancelled:
+            return "ES-9: eSign is already cancelled"
+        s.cancelled, s.licences = True, 0
+        return ""
+    if event == "restart":
+        if not s.cancelled:
+            return "ES-9: only a cancelled eSign plan can be restarted"
+        s.cancelled, s.licences = False, (row.lic if row.set_lic else 0)
+        return ""
+    if s.cancelled:
+        return "ES-9: eSign is cancelled - restart it first"
+    if event == "licences":
+        s.licences = row.lic
+        return ""
+    qualified = row.code == "signature_qualified"
+    if qualified and not s.new_plan:
+        return ("ES-2: qualified signatures need the new eSign plan - cancel the legacy plan "
+                "and subscribe to the new one")
+    if event == "buy":
+        return _buy(s, row, qualified)
+    return _use(s, qualified, row.qty)
+
+
+def _subscribe(s: _Sub, when: np.datetime64, lic: int, set_lic: bool) -> str:
+    new = bool(when >= NEW_PLAN_FROM)
+    if s.cancelled and not s.new_plan and new:
+        # ES-2: a legacy subscription cancels, then subscribes to the new plan. The same main
+        # subscription: no newly bought main plan, so no second free grant; its unused
+        # signatures stay with it (ES-9).
+        s.cancelled, s.new_plan, s.paid = False, True, True
+        s.licences = lic if set_lic else 0
+        return ""
+    if s.cancelled:
+        return "ES-9: a cancelled eSign plan is started again with 'restart'"
+    if s.paid:
+        return "ES-11: this subscription is already a paid subscription"
+    if not s.started:
+        s.started, s.new_plan = True, new
+        if new:  # ES-11: every newly bought main plan includes 10 + 6 free
+            s.grant()
+    # a trial converting to paid keeps its plan (ES-1: "bought or trialled") and its grant
+    s.paid = True
+    if set_lic:
+        s.licences = lic
+    return ""
+
+
+def _buy(s: _Sub, row: _Row, qualified: bool) -> str:
+    if s.trial_until is not None and not s.paid and row.when < s.trial_until:
+        return "ES-10: no signatures can be bought during the 14-day trial"
+    if not s.paid:
+        return "ES-10: buying signatures needs a paid subscription - add a 'subscribe' row"
+    if not s.new_plan and not row.own_price:
+        # ES-1: the subscription follows the legacy plan whatever the purchase date
+        return ("ES-1: this subscription follows the legacy eSign plan (bought or trialled "
+                "before 2024-03-28), whose prices are not in the document - give unit_price")
+    if row.price_problem:
+        return row.price_problem
+    if qualified:
+        s.bought_q += row.qty
+    else:
+        s.bought_e += row.qty
+    return ""
+
+
+def _use(s: _Sub, qualified: bool, qty: int) -> str:
+    if s.licences <= 0:
+        return "ES-7: signatures cannot be used without licences - add a 'licences' row"
+    free, bought = (s.free_q, s.bought_q) if qualified else (s.free_e, s.bought_e)
+    if qty > free + bought:
+        return (f"ES-8: the quota is used up - {free + bought} "
+                f"{'qualified' if qualified else 'electronic'} signature(s) left, "
+                f"{qty} requested; buy more")
+    from_free = min(qty, free)  # decision: free signatures first, then bought ones
+    if qualified:
+        s.free_q, s.bought_q = free - from_free, bought - (qty - from_free)
+    else:
+        s.free_e, s.bought_e = free - from_free, bought - (qty - from_free)
+    return ""
