@@ -1,0 +1,504 @@
+"""mSign: charges for use beyond the purchased package quantities (RULES.md MS-1..MS-11).
+
+One month's use of an item beyond what the package includes is charged at the item's unit
+price (MS-1..MS-8)::
+
+    amount = max(0, used - included) x unit price, rounded half-up to the cent once per line
+
+* ``transaction`` (MS-1, 0.27), ``onesign`` signatures (MS-2, 0.69), ``rekono_qes`` (MS-3,
+  1.18) and ``rekono_aes`` (MS-4, 0.80) transactions, ``user`` per month (MS-5, 6.00) and
+  ``api`` months (MS-6, 100.00) are counts: whole, non-negative numbers.
+* ``storage_gb`` (MS-7, 3.30 per GB and month) is billed per *started* GB of the excess
+  (10.2 GB over the package -> 11 GB) and only with package SMART or ENTERPRISE (the mSef
+  e-archive); asking for it with any other or no package is an error, never 0.
+* ``sms`` (MS-8) is priced by a separate SMS price list that is not in the document: give the
+  price as ``unit_price`` or in the tariff table; without it the charge is an error.
+
+The package quantities (``included``) and the package fees are contract data (not public):
+they are inputs. ``switch_date`` gives the day a package change takes effect (MS-10),
+``rekono_transactions`` counts Rekono transactions for a signing (MS-3/MS-4 decision).
+
+MS-9 (billing is monthly, for the previous month) has no arithmetic: each call prices one
+month's quantities; ``billing_month_for`` names the month an invoice covers. MS-11 (a OneSign
+certificate is valid 3 years and cannot be used in Halcom Personal/Corporate/B2B) is
+information only and changes no amount.
+
+Every function is vectorised (numpy broadcasting, scalars included) and returns a
+``Result`` whose bad elements carry a reason naming the rule; one bad element never spoils
+the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+
+from pricing import calendar, money
+from pricing.catalog import Catalog, TariffTable, builtin
+from pricing.validity import Result, Validity
+
+ITEMS = ("transaction", "onesign", "rekono_qes", "rekono_aes", "user", "api", "storage_gb",
+         "sms")
+PACKAGES = ("MINI", "START", "SMART", "ENTERPRISE")
+
+RULES = {"transaction": "MS-1", "onesign": "MS-2", "rekono_qes": "MS-3", "rekono_aes": "MS-4",
+         "user": "MS-5", "api": "MS-6", "storage_gb": "MS-7", "sms": "MS-8"}
+UNITS = {"transaction": "transactions", "onesign": "signatures", "rekono_qes": "transactions",
+         "rekono_aes": "transactions", "user": "users", "api": "API months",
+         "storage_gb": "GB", "sms": "SMS messages"}
+# MS-7: storage beyond the package only where mSign is integrated with mSef.
+STORAGE_PACKAGES = ("SMART", "ENTERPRISE")
+# Storage quantities may carry up to 9 decimals (1e-9 GB = one byte in decimal GB).
+STORAGE_PLACES = 9
+REKONO_DOCUMENTS_PER_TRANSACTION = 5  # MS-3/MS-4: a transaction covers up to 5 documents
+
+_STORAGE = ITEMS.index("storage_gb")
+_UNKNOWN = 255
+_NO_PACKAGE = 0  # package index 0 is "" (none given); 1..4 are PACKAGES
+_RULE_OF = np.array([RULES[i] for i in ITEMS], dtype=object)
+_INT_LIMIT = 2**62
+
+
+# --- shared fast paths ---------------------------------------------------------------------
+# These are vectorised helpers used by msign and nensi. They keep the exact semantics of
+# money/catalog but skip work in the common all-good case (see bench/engine.md).
+
+class _CodeTable(dict):
+    """raw cell value -> code index; unseen values are normalised once (strip, lower)."""
+
+    def __init__(self, known: tuple[str, ...], normalize, empty_index: int = _UNKNOWN) -> None:
+        super().__init__()
+        self._known = {k: i for i, k in enumerate(known)}
+        self._normalize = normalize
+        self._empty = empty_index
+
+    def __missing__(self, key: object) -> int:
+        if isinstance(key, str):
+            code = self._normalize(key)
+            index = self._known.get(code, self._empty if code == "" else _UNKNOWN)
+        elif key is None or (isinstance(key, float) and key != key):
+            index = self._empty  # an empty cell
+        else:
+            index = _UNKNOWN
+        self[key] = index
+        return index
+
+
+def _plain(text: str) -> str:
+    return text.strip().lower()
+
+
+def code_index(values: object, known: tuple[str, ...], normalize=_plain,
+               empty_index: int = _UNKNOWN) -> np.ndarray:
+    """uint8 index into ``known`` for each code (case-insensitive), 255 = unknown.
+
+    Works on the argument's own shape (broadcast later); a dictionary lookup per element,
+    normalising each distinct spelling once.
+    """
+    arr = np.asarray(values)
+    table = _CodeTable(known, normalize, empty_index)
+    flat = arr.reshape(-1).tolist()
+    try:
+        raw = bytes(map(table.__getitem__, flat))
+    except TypeError:  # an unhashable cell value: slow path
+        raw = bytes(table[v] if _hashable(v) else _UNKNOWN for v in flat)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(arr.shape)
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def floats(values: object, what: str) -> tuple[np.ndarray, Validity]:
+    """float64 at the argument's own shape; non-numbers become NaN and are marked bad."""
+    try:
+        x = np.asarray(values, dtype=np.float64)
+        return x, Validity(x.shape)
+    except (TypeError, ValueError):
+        arr = np.asarray(values, dtype=object)
+        v = Validity(arr.shape)
+        x = np.full(arr.shape, np.nan)
+        bad = np.zeros(arr.shape, dtype=bool)
+        for i, cell in enumerate(arr.reshape(-1).tolist()):
+            if isinstance(cell, (int, float, np.number)) and not isinstance(cell, bool):
+                x.reshape(-1)[i] = float(cell)
+            else:
+                bad.reshape(-1)[i] = True
+        v.fail(bad, f"{what} must be a number")
+        return x, v
+
+
+def scaled(x: np.ndarray, places: int, what: str, validity: Validity) -> np.ndarray:
+    """``money.to_scaled`` with an early return when every element takes its exact fast path.
+
+    Same test as money's fast path (finite, below 2**51 / 10**places, n / scale == x); when
+    any element fails it, money.to_scaled handles the whole array (and marks bad elements).
+    """
+    scale = float(10**places)
+    with np.errstate(invalid="ignore", over="ignore"):
+        n = np.rint(x * scale) if places else np.rint(x)
+        ok = (np.abs(x) < 2.0**51 / 10**places) & ((n / scale if places else n) == x)
+    if ok.all():
+        return n.astype(np.int64)
+    return money.to_scaled(x, places, what, validity)
+
+
+def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity) -> np.ndarray:
+    """``money.line_cents`` for non-negative quantities and prices, skipping the per-element
+    overflow estimate when the largest product is safely inside int64."""
+    q = np.asarray(quantity, dtype=np.int64)
+    p = np.asarray(price_e4, dtype=np.int64)
+    if q.size == 0 or p.size == 0:
+        return money.line_cents(q, p, validity)
+    qmax, pmax = int(q.max()), int(p.max())
+    if int(q.min()) >= 0 and int(p.min()) >= 0 and qmax * pmax < _INT_LIMIT // 2:
+        # exact: raw >= 0, so half-up to the cent is (raw + 50) // 100, the same value as
+        # money.round_div_half_up(raw, 100)
+        return (q * p + money.CENT_PER_PRICE_UNIT // 2) // money.CENT_PER_PRICE_UNIT
+    return money.line_cents(q, p, validity)
+
+
+def dates(values: object) -> np.ndarray:
+    """datetime64[D] at the argument's own shape (Python dates, ISO text, datetime64)."""
+    if isinstance(values, dt.datetime):
+        values = values.date()
+    return np.asarray(values, dtype="datetime64[D]")
+
+
+def today() -> np.datetime64:
+    return np.datetime64(dt.date.today(), "D")
+
+
+def price_table(codes: tuple[str, ...], days: np.ndarray, catalog: Catalog,
+                tariff: TariffTable | None) -> tuple[np.ndarray, np.ndarray, Validity]:
+    """Prices of every code on every distinct day, looked up once per (code, day).
+
+    Returns ``(table, day_index, table_validity)``: ``table[c, day_index]`` is the price of
+    code ``c`` on the element's day (table shape (len(codes), distinct days)); ``day_index``
+    has the shape of ``days``. NaT days get index 0 and must be failed by the caller.
+    """
+    d = np.asarray(days, dtype="datetime64[D]")
+    nat = np.isnat(d)
+    ints = d.astype(np.int64)
+    if d.ndim == 0 or d.size == 0:
+        uniq = d.reshape(-1)[:1] if d.size else np.array([today()], dtype="datetime64[D]")
+        index = np.zeros(d.shape, dtype=np.intp)
+    else:
+        good = ints[~nat]
+        lo, hi = (int(good.min()), int(good.max())) if good.size else (0, 0)
+        if hi - lo < 4096:  # a dense day range (about 11 years): no sort needed
+            uniq = np.arange(lo, hi + 1).astype("datetime64[D]")
+            index = np.where(nat, 0, ints - lo)
+        else:
+            uniq, index = np.unique(np.where(nat, lo, ints), return_inverse=True)
+            uniq = uniq.astype("datetime64[D]")
+            index = index.reshape(d.shape)
+    if np.isnat(uniq).any():
+        uniq = np.where(np.isnat(uniq), today(), uniq)
+    tv = Validity((len(codes), uniq.size))
+    table = catalog.prices(np.array(codes, dtype=object)[:, None], uniq[None, :], tv, tariff)
+    return table, index, tv
+
+
+def merge(validity: Validity, other: Validity) -> None:
+    """Take over ``other``'s failures (broadcast); free when it has none."""
+    if not other.all_ok:
+        validity.merge(other)
+
+
+def fail_each(validity: Validity, bad: np.ndarray, messages) -> None:
+    """Fail ``bad`` elements with a message computed per element by ``messages(flat_idx)``
+    (only for elements not already failed: the first reason wins)."""
+    bad = np.broadcast_to(bad, validity.shape) & validity.ok
+    if not bad.any():
+        return
+    where = np.flatnonzero(bad)
+    msg = np.empty(validity.shape, dtype=object)
+    msg.reshape(-1)[where] = [messages(int(i)) for i in where]
+    validity.fail(bad, msg)
+
+
+# --- mSign ---------------------------------------------------------------------------------
+
+def _norm_package(text: str) -> str:
+    """'mSign Smart', ' smart ' -> 'smart' (the document writes "paketa mSign Smart")."""
+    t = text.strip().lower()
+    if t.startswith("msign"):
+        t = t[len("msign"):].strip(" -_")
+    return t
+
+
+def _unknown_item(raw: object) -> str:
+    shown = "" if raw is None else str(raw)
+    if not shown.strip() or (isinstance(raw, float) and raw != raw):
+        return f"mSign item is empty; valid items: {', '.join(ITEMS)}"
+    return f"unknown mSign item '{shown.strip()}'; valid items: {', '.join(ITEMS)}"
+
+
+def _unknown_package(raw: object) -> str:
+    return (f"unknown mSign package '{str(raw).strip()}'; valid packages: "
+            f"{', '.join(PACKAGES)} (or empty)")
+
+
+class _Usage:
+    """Items, packages and quantities of one call, parsed and broadcast, with validity."""
+
+    def __init__(self, item: object, used: object, included: object, package: object,
+                 extra_shapes: tuple[tuple[int, ...], ...] = ()) -> None:
+        idx = code_index(item, ITEMS)
+        pkg = code_index(package, ("",) + tuple(p.lower() for p in PACKAGES), _norm_package,
+                         empty_index=_NO_PACKAGE)
+        u, uv = floats(used, "used")
+        i, iv = floats(included, "included")
+        shape = np.broadcast_shapes(idx.shape, pkg.shape, u.shape, i.shape, *extra_shapes)
+        v = Validity(shape)
+        self.shape, self.validity = shape, v
+        self.idx = np.broadcast_to(idx, shape)
+        self.pkg = np.broadcast_to(pkg, shape)
+
+        # unknown items and packages, named with the cell's own text
+        if (idx == _UNKNOWN).any():
+            raw = np.broadcast_to(np.asarray(item, dtype=object), shape).reshape(-1)
+            fail_each(v, self.idx == _UNKNOWN, lambda k: _unknown_item(raw[k]))
+        if (pkg == _UNKNOWN).any():
+            raw_p = np.broadcast_to(np.asarray(package, dtype=object), shape).reshape(-1)
+            fail_each(v, self.pkg == _UNKNOWN, lambda k: _unknown_package(raw_p[k]))
+        merge(v, uv)
+        merge(v, iv)
+
+        # counts: whole and non-negative (MS-1..6, MS-8); storage (MS-7) is parsed below
+        storage = self.idx == _STORAGE
+        self.storage = storage
+        u0 = self._whole(u, "used", storage)
+        i0 = self._whole(i, "included", storage)
+        excess = np.maximum(u0 - i0, 0)
+        if storage.any():
+            excess = np.where(storage, self._storage_gb(u, i), excess)
+        self.billable = np.where(v.ok, excess, 0) if not v.all_ok else excess
+
+    def _whole(self, x: np.ndarray, what: str, storage: np.ndarray) -> np.ndarray:
+        """Whole, non-negative counts; failures name the item's rule (not for storage)."""
+        lv = Validity(x.shape)
+        lv.fail(np.isnan(x), f"{what} is empty or not a number")
+        n = scaled(x, 0, what, lv)
+        lv.fail(n < 0, f"{what} must not be negative")
+        if not lv.all_ok:
+            bad = np.broadcast_to(~lv.ok, self.shape) & ~storage
+            reason = np.broadcast_to(lv.reason, self.shape).reshape(-1)
+            idx = self.idx.reshape(-1)
+            fail_each(self.validity, bad, lambda k: self._rule_msg(
+                idx[k], f"{reason[k]} of {UNITS[ITEMS[idx[k]]]}"
+                if reason[k].endswith("whole number") else reason[k]))
+        return np.broadcast_to(n, self.shape)
+
+    @staticmethod
+    def _rule_msg(index: int, text: str) -> str:
+        return f"{RULES[ITEMS[index]]}: {text}" if index != _UNKNOWN else text
+
+    def _storage_gb(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """MS-7: started GB of the excess; only SMART/ENTERPRISE. Full-shape int64."""
+        v = self.validity
+        where = np.flatnonzero(self.storage)
+        sv = Validity(where.shape)
+        us = scaled(np.broadcast_to(u, self.shape).reshape(-1)[where], STORAGE_PLACES,
+                    "MS-7: used GB", sv)
+        is_ = scaled(np.broadcast_to(i, self.shape).reshape(-1)[where], STORAGE_PLACES,
+                     "MS-7: included GB", sv)
+        sv.fail(us < 0, "MS-7: used GB must not be negative")
+        sv.fail(is_ < 0, "MS-7: included GB must not be negative")
+        one_gb = 10**STORAGE_PLACES
+        # ceiling of the excess in whole GB, exact in integers
+        gb = (np.maximum(us - is_, 0) + one_gb - 1) // one_gb
+        pkg = self.pkg.reshape(-1)[where]
+        allowed = np.isin(pkg, [1 + PACKAGES.index(p) for p in STORAGE_PACKAGES])
+        none = pkg == _NO_PACKAGE
+        sv.fail(none, "MS-7: storage_gb needs the package: extra GB in the mSef e-archive are "
+                      f"billed only with {' or '.join(STORAGE_PACKAGES)}")
+        names = np.array(("",) + PACKAGES + ("?",) * (256 - 1 - len(PACKAGES)), dtype=object)
+        bad_pkg = ~allowed & ~none & (pkg != _UNKNOWN)
+        if bad_pkg.any():
+            msg = np.empty(where.shape, dtype=object)
+            msg[bad_pkg] = [f"MS-7: extra GB in the mSef e-archive are billed only with "
+                            f"{' or '.join(STORAGE_PACKAGES)}, not with {names[p]}"
+                            for p in pkg[bad_pkg]]
+            sv.fail(bad_pkg, msg)
+        if not sv.all_ok:
+            full_bad = np.zeros(v.shape, dtype=bool)
+            full_bad.reshape(-1)[where] = ~sv.ok
+            msg = np.empty(v.shape, dtype=object)
+            msg.reshape(-1)[where] = sv.reason
+            v.fail(full_bad, msg)
+        out = np.zeros(self.shape, dtype=np.int64)
+        out.reshape(-1)[where] = np.where(sv.ok, gb, 0)
+        return out
+
+
+def billable(item: object, used: object, included: object = 0.0,
+             package: object = "") -> Result:
+    """Whole units billed beyond the package (kind "count"): ``max(0, used - included)``;
+    for ``storage_gb`` the started GB of the excess (MS-7: 0.2 GB over -> 1 GB)."""
+    usage = _Usage(item, used, included, package)
+    return Result(usage.billable, usage.validity, "count")
+
+
+def _unit_prices(usage: _Usage, unit_price: object, date: object, tariff: TariffTable | None,
+                 catalog: Catalog | None) -> np.ndarray:
+    """Per-element price in ten-thousandths: the override where given, else the price list."""
+    v, shape = usage.validity, usage.shape
+    up, upv = floats(unit_price, "unit_price")
+    given = ~np.isnan(up)
+    if not upv.all_ok:
+        merge(v, upv)
+        given = given | ~upv.ok
+    override = None
+    if given.any():
+        lv = Validity(up.shape)
+        override = scaled(np.where(given, up, 0.0), money.PRICE_PLACES, "unit_price", lv)
+        lv.fail(override < 0, "unit_price must not be negative")
+        merge(v, lv)
+    if given.all():
+        return np.broadcast_to(override, shape)
+
+    cat = catalog if catalog is not None else builtin()
+    days = today() if date is None else dates(date)
+    days = np.where(np.isnat(days), today(), days)  # an empty date cell means today
+    table, day_idx, tv = price_table(ITEMS, days, cat, tariff)
+    item = np.where(usage.idx == _UNKNOWN, 0, usage.idx) if not v.all_ok else usage.idx
+    need = np.broadcast_to(~given, shape)
+    if table.shape[1] == 1:  # one day for all elements: gather from 8 prices
+        catalog_price = table[:, 0][item]
+        bad_code = ~tv.ok[:, 0]
+        missing = need & bad_code[item] if bad_code.any() else None
+        why = lambda m: tv.reason[:, 0][item[m]]  # noqa: E731
+    else:
+        day_idx = np.broadcast_to(day_idx, shape)
+        catalog_price = table[item, day_idx]
+        missing = need & ~tv.ok[item, day_idx] if not tv.all_ok else None
+        why = lambda m: tv.reason[item[m], day_idx[m]]  # noqa: E731
+    if missing is not None and missing.any():
+        msg = np.empty(shape, dtype=object)
+        msg[missing] = why(missing)
+        v.fail(missing, msg)
+    if override is None:
+        return catalog_price
+    return np.where(np.broadcast_to(given, shape), np.broadcast_to(override, shape),
+                    catalog_price)
+
+
+def overage(item: object, used: object, included: object = 0.0, package: object = "",
+            unit_price: object = np.nan, date: object = None, *,
+            tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Result:
+    """Charge in cents for one month's use of ``item`` beyond the package (MS-1..MS-8).
+
+    ``max(0, used - included) x unit price``, rounded half-up to the cent once per line.
+    ``unit_price`` (EUR, up to 4 decimals) overrides the price list where it is not NaN;
+    ``date`` (None or NaT = today) picks the price list / tariff table row in force.
+    ``storage_gb`` bills started GB and needs package SMART or ENTERPRISE (MS-7); ``sms``
+    needs a price from ``unit_price`` or the tariff table (MS-8).
+    """
+    extra = (np.shape(unit_price), () if date is None else np.shape(date))
+    usage = _Usage(item, used, included, package, extra)
+    price = _unit_prices(usage, unit_price, date, tariff, catalog)
+    v = usage.validity
+    price = np.where(v.ok, price, 0) if not v.all_ok else price
+    cents = line_cents(usage.billable, price, v)
+    return Result(cents, v, "cents")
+
+
+def switch_date(request_date: object) -> Result:
+    """MS-10: a package change requested on a day takes effect on the 1st of the next month."""
+    d = dates(request_date)
+    v = Validity(d.shape)
+    v.fail(np.isnat(d), "MS-10: request_date is empty or not a date")
+    out = calendar.first_of_next_month(np.where(np.isnat(d), np.datetime64("2000-01-01"), d))
+    v.fail(out > np.datetime64("9999-12-31"), "MS-10: the switch date is after 9999-12-31")
+    return Result(np.where(v.ok, out, np.datetime64("NaT")).astype("datetime64[D]"), v, "date")
+
+
+def billing_month_for(invoice_date: object) -> Result:
+    """MS-9: the month an invoice dated ``invoice_date`` bills (the previous calendar month),
+    as the first day of that month (kind "date")."""
+    d = dates(invoice_date)
+    v = Validity(d.shape)
+    v.fail(np.isnat(d), "MS-9: invoice_date is empty or not a date")
+    safe = np.where(np.isnat(d), np.datetime64("2000-01-01"), d)
+    v.fail(calendar.month_of(safe) <= np.datetime64("0001-01", "M"),
+           "MS-9: no month before the invoice date")
+    out = (calendar.month_of(safe) - 1).astype("datetime64[D]")
+    return Result(np.where(v.ok, out, np.datetime64("NaT")).astype("datetime64[D]"), v, "date")
+
+
+def rekono_transactions(documents: object, signers: object = 1) -> Result:
+    """MS-3/MS-4 decision: Rekono transactions for a signing = signers x ceil(documents / 5).
+
+    A transaction covers up to 5 documents for one signer; ``documents`` >= 0 and
+    ``signers`` >= 1 are whole numbers.
+    """
+    d, dv = floats(documents, "documents")
+    s, sv = floats(signers, "signers")
+    shape = np.broadcast_shapes(d.shape, s.shape)
+    v = Validity(shape)
+    merge(v, dv)
+    merge(v, sv)
+    lv = Validity(d.shape)
+    dn = scaled(d, 0, "MS-3/4: documents", lv)
+    lv.fail(dn < 0, "MS-3/4: documents must not be negative")
+    merge(v, lv)
+    lv = Validity(s.shape)
+    sn = scaled(s, 0, "MS-3/4: signers", lv)
+    lv.fail(sn < 1, "MS-3/4: a signing needs at least 1 signer")
+    merge(v, lv)
+    per = REKONO_DOCUMENTS_PER_TRANSACTION
+    blocks = (np.maximum(dn, 0) + per - 1) // per
+    out = money.checked_product([np.broadcast_to(blocks, shape),
+                                 np.broadcast_to(np.maximum(sn, 0), shape)],
+                                v, "MS-3/4: transactions")
+    return Result(np.where(v.ok, out, 0), v, "count")
+
+
+def bill_lines(items: object, used: object, included: object = 0.0, package: object = "",
+               unit_price: object = np.nan, date: object = None, *,
+               tariff: TariffTable | None = None, catalog: Catalog | None = None) -> list:
+    """One ``bill.Line`` per element (flattened, in order), zero-amount lines included, for
+    an itemised mSign bill (MS-9: one month's quantities beyond the package).
+
+    A bill that silently lacks a line is wrong, so any bad element raises ValueError naming
+    its row (1-based, flattened) and reason; use ``overage``/``billable`` for per-row errors.
+    """
+    from pricing.bill import Line  # bill.py is optional for the rest of this module
+
+    extra = (np.shape(unit_price), () if date is None else np.shape(date))
+    usage = _Usage(items, used, included, package, extra)
+    price = _unit_prices(usage, unit_price, date, tariff, catalog)
+    v = usage.validity
+    cents = line_cents(np.where(v.ok, usage.billable, 0), np.where(v.ok, price, 0), v)
+    if not v.all_ok:
+        bad = np.flatnonzero(~v.ok.reshape(-1))
+        shown = "; ".join(f"row {k + 1}: {v.reason.reshape(-1)[k]}" for k in bad[:5])
+        more = f" (and {bad.size - 5} more)" if bad.size > 5 else ""
+        raise ValueError(f"mSign bill: {shown}{more}")
+    cat = catalog if catalog is not None else builtin()
+    names = {}
+    for code in ITEMS:
+        known = cat.item(code, today())
+        names[code] = known.names.get("en", code) if known else code
+    flat = [np.broadcast_to(a, usage.shape).reshape(-1).tolist() for a in (
+        usage.idx, usage.billable, price, cents,
+        np.asarray(used, dtype=np.float64), np.asarray(included, dtype=np.float64))]
+    lines = []
+    for ix, q, p, c, u, i in zip(*flat, strict=True):
+        code = ITEMS[ix]
+        desc = (f"{names[code]} ({code}): {_num(u)} used, {_num(i)} included, "
+                f"{q} {UNITS[code]} billed")
+        lines.append(Line(RULES[code], desc, Decimal(q), p, c))
+    return lines
+
+
+def _num(x: float) -> str:
+    return repr(float(x)).removesuffix(".0")
