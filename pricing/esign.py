@@ -17,6 +17,7 @@ data and never returns 0 for an element that is an error.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,20 +45,69 @@ _LICENCE_CODE = "licence"
 
 # --- small vectorised helpers ---------------------------------------------------------------
 
+def _code_of(value: object) -> str:
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
 def _codes(values: np.ndarray) -> np.ndarray:
     """Case-insensitive codes: strip + lower; anything that is not text (NaN, None) -> ''."""
-    flat = np.asarray(values, dtype=object).reshape(-1)
-    out = np.array([v.strip().lower() if isinstance(v, str) else "" for v in flat.tolist()],
-                   dtype=object)
-    return out.reshape(np.shape(values))
+    items = np.asarray(values, dtype=object).reshape(-1).tolist()
+    try:  # a column holds few distinct values: normalise each once
+        known = {v: _code_of(v) for v in set(items)}
+        out = list(map(known.__getitem__, items))
+    except TypeError:  # an unhashable element
+        out = [_code_of(v) for v in items]
+    return np.array(out, dtype=object).reshape(np.shape(values))
 
 
-def _dates(values: np.ndarray, validity: Validity, what: str) -> np.ndarray:
-    """datetime64[D]; NaT (an empty date cell) is marked bad."""
-    d = np.asarray(values).astype("datetime64[D]")
+def _numbers(values: object) -> tuple[np.ndarray, np.ndarray]:
+    """float64 values (NaN = empty) and a mask of elements that are not numbers at all (text,
+    booleans). Numeric arrays pass through; object arrays are read element by element."""
+    a = np.asarray(values)
+    if a.dtype.kind in "iuf":
+        return a.astype(np.float64), np.zeros(a.shape, dtype=bool)
+    out = np.full(a.shape, np.nan)
+    bad = np.zeros(a.shape, dtype=bool)
+    for i, x in enumerate(a.reshape(-1).tolist()):
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            out.flat[i] = x
+        elif not (x is None or (isinstance(x, str) and not x.strip())):
+            bad.flat[i] = True
+    return out, bad
+
+
+def _number_arg(values: object, validity: Validity, what: str,
+                relevant: np.ndarray | bool = True) -> np.ndarray:
+    """A numeric argument as float64 (NaN = empty); text or booleans where the argument is
+    ``relevant`` are marked bad (elsewhere they read as empty)."""
+    x, bad = _numbers(values)
+    validity.fail(np.broadcast_to(bad, validity.shape) & relevant, f"{what} is not a number")
+    return x
+
+
+def _dates(values: object, validity: Validity, what: str) -> np.ndarray:
+    """datetime64[D] from dates, ISO text or Excel serial numbers; a missing or unreadable
+    date is marked bad (a placeholder stands in its place and must not be used)."""
+    a = np.asarray(values)
+    if a.dtype.kind == "M":
+        d = a.astype("datetime64[D]")
+    elif a.dtype.kind in "iuf":
+        d = calendar.from_excel_serial(a, validity, what)
+    else:
+        d = np.full(a.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+        for i, x in enumerate(a.reshape(-1).tolist()):
+            try:
+                if isinstance(x, (int, float)) and not isinstance(x, bool):
+                    v = Validity(())
+                    day = calendar.from_excel_serial(np.float64(x), v)
+                    d.flat[i] = day if v.ok else np.datetime64("NaT")
+                elif isinstance(x, str | dt.date | np.datetime64):
+                    d.flat[i] = np.datetime64(x.strip() if isinstance(x, str) else x, "D")
+            except ValueError:
+                pass
     nat = np.isnat(d)
-    validity.fail(nat, f"{what} is missing or not a date")
-    return np.where(nat, NEW_PLAN_FROM, d)  # placeholder where bad, never used
+    validity.fail(np.broadcast_to(nat, validity.shape), f"{what} is missing or not a date")
+    return np.where(nat, NEW_PLAN_FROM, d)
 
 
 def _whole(values: np.ndarray, validity: Validity, what: str, rule: str) -> np.ndarray:
@@ -90,16 +140,31 @@ def _prices(codes: np.ndarray, dates: np.ndarray, explicit: np.ndarray, given: n
     """The explicit price where given, else the price list's (tariff table first) on the date.
 
     ES-1: the catalog has no legacy-plan prices, so a purchase dated before 2024-03-28 without
-    an explicit price or a tariff row is an error that says so.
+    an explicit price or a tariff row is an error that says so. The catalog is asked once per
+    distinct (code, date) -- a column holds few -- not once per row.
     """
     cat = catalog if catalog is not None else builtin()
-    need = ~given & (codes != "")
-    looked_up = np.zeros(validity.shape, dtype=np.int64)
-    if need.any():
-        v = Validity(validity.shape)
-        looked_up = cat.prices(np.where(need, codes, _LICENCE_CODE), dates, v, tariff)
-        validity.fail(need & ~v.ok, v.reason)
-    return np.where(given, explicit, looked_up)
+    one_code = np.ndim(codes) == 0
+    codes = np.broadcast_to(np.asarray(codes, dtype=object), validity.shape)
+    dates = np.broadcast_to(dates, validity.shape)
+    out = np.broadcast_to(np.where(given, explicit, 0), validity.shape).astype(np.int64)
+    need = np.broadcast_to(~given, validity.shape) & (codes != "")
+    distinct = [codes.flat[0]] if one_code and codes.size else set(codes[need].tolist())
+    for code in distinct:
+        rows = need if one_code else need & (codes == code)
+        if not rows.any():
+            continue
+        days, inverse = np.unique(dates[rows], return_inverse=True)
+        v = Validity(days.shape)
+        found = cat.prices(np.full(days.shape, code, dtype=object), days, v, tariff)
+        out[rows] = found[inverse]
+        if not v.all_ok:
+            bad = np.zeros(rows.shape, dtype=bool)
+            bad[rows] = ~v.ok[inverse]
+            reason = np.full(rows.shape, "", dtype=object)
+            reason[rows] = v.reason[inverse]
+            validity.fail(bad, reason)
+    return out
 
 
 # --- ES-15: licence proration --------------------------------------------------------------
@@ -120,9 +185,12 @@ def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.nd
     ``plan`` (empty = not checked): the main plan tier, which on the new plan must be
     Professional, Business or Enterprise (ES-3).
     """
-    shape, (lic, bought, start, end, price_in, users, plans) = broadcast(
+    shape, (lic, bought, start, end, price_in, users, _) = broadcast(
         licences, purchase_date, period_start, period_end, monthly_price, main_users, plan)
     v = Validity(shape)
+    lic = _number_arg(lic, v, "ES-4: licences")
+    price_in = _number_arg(price_in, v, "ES-4: monthly price")
+    users = _number_arg(users, v, "ES-5: main users")
     lic_n = money.to_scaled(lic, 0, "ES-4: licences", v)
     v.fail(lic_n < 0, "ES-13: licences must not be negative - a licence reduction takes "
                       "effect only at the renewal date, there is no mid-period refund")
@@ -143,14 +211,15 @@ def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.nd
     v.fail(users_given & (lic_n > users_n),
            "ES-5: licences may never exceed the number of users of the main subscription")
 
-    tier = _codes(plans)
-    v.fail((tier != "") & ~np.isin(tier, PLAN_TIERS) & (bought >= NEW_PLAN_FROM),
+    tier = _codes(plan)  # on the argument as given: a scalar stays one element
+    wrong_tier = (tier != "") & ~np.isin(tier, PLAN_TIERS)
+    v.fail(np.broadcast_to(wrong_tier, shape) & (bought >= NEW_PLAN_FROM),
            "ES-3: the new eSign plan is only for Professional, Business and Enterprise plans")
 
     price_given = _given(price_in)
     explicit = _explicit_prices(price_in, v, "ES-4: monthly price")
-    codes = np.full(shape, _LICENCE_CODE, dtype=object)
-    price = _prices(codes, bought, explicit, price_given, v, tariff, catalog)
+    price = _prices(np.array(_LICENCE_CODE, dtype=object), bought, explicit, price_given, v,
+                    tariff, catalog)
 
     days_left = calendar.days_inclusive(bought, end)
     days_all = calendar.days_inclusive(start, end)
@@ -199,6 +268,8 @@ def signature_cost(kind: np.ndarray, quantity: np.ndarray, purchase_date: np.nda
     shape, (kinds, qty, day, price_in) = broadcast(kind, quantity, purchase_date, unit_price)
     v = Validity(shape)
     codes = _kind_codes(kinds, v)
+    qty = _number_arg(qty, v, "ES-7: signature quantity")
+    price_in = _number_arg(price_in, v, "ES-7: unit price")
     n = _whole(qty, v, "signature quantity", "ES-7")
     day = _dates(day, v, "purchase date")
     explicit = _explicit_prices(price_in, v, "ES-7: unit price")
@@ -315,9 +386,13 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     kv = Validity(shape)
     codes = _kind_codes(kinds, kv)
     v.fail(counted & ~kv.ok, kv.reason)
+    qty = _number_arg(qty, v, "ES-7: signature quantity", counted)
     qv = Validity(shape)
     n = _whole(np.where(counted, qty, 0.0), qv, "signature quantity", "ES-7")
     v.merge(qv)
+    lic = _number_arg(lic, v, "ES-4: licences", np.isin(events, ("subscribe", "restart",
+                                                                "licences")))
+    price_in = _number_arg(price_in, v, "ES-7: unit price", events == "buy")
 
     sets_licences = (events == "licences") | (np.isin(events, ("subscribe", "restart"))
                                               & _given(lic))

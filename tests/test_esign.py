@@ -717,3 +717,52 @@ def test_constants():
 def test_unknown_event_is_an_error(bad):
     L = esign.ledger("s", d("2024-05-01"), obj(bad), "", np.nan)
     assert not L.ok.any() and "event" in L.reason[0]
+
+
+# --- Excel-like input ---------------------------------------------------------------------
+
+def test_dates_as_excel_serials_iso_text_and_python_dates():
+    # 45444 = 2024-06-01, 45473 = 2024-06-30 (Excel 1900 serials); 3 x 5.00 x 15/30 = 7.50
+    r = esign.prorate(3, obj("2024-06-16", dt.date(2024, 6, 16), 45459.0, "16.6.2024", None),
+                      45444.0, np.array([45473.0]))
+    assert r.ok.tolist() == [True, True, True, False, False]
+    assert r.values[:3].tolist() == [750, 750, 750]
+    assert "purchase date" in r.reason[3]
+
+
+def test_text_where_a_number_belongs_is_an_error_not_zero():
+    r = esign.signature_cost("qualified", obj(7, "seven", True, None, "", 7.0), d("2024-05-01"))
+    assert r.ok.tolist() == [True, False, False, False, False, True]
+    assert "not a number" in r.reason[1]
+    assert r.values[[0, 5]].tolist() == [1750, 1750]
+    # an empty optional price is "not given"; text there is an error
+    r = esign.prorate(1, d("2024-06-01"), d("2024-06-01"), d("2024-06-30"),
+                      monthly_price=obj(None, "", "abc", 6))
+    assert r.ok.tolist() == [True, True, False, True]
+    assert r.values[[0, 1, 3]].tolist() == [500, 500, 600]
+
+
+garbage = st.one_of(st.text(max_size=5), st.booleans(), st.none(),
+                    st.sampled_from([np.nan, -1.0, 1e308, 0.5, "2024-06-01"]))
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 29)), min_size=1, max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.integers(0, 1), garbage), max_size=6))
+def test_garbage_rows_are_errors_and_good_rows_equal_one_by_one(good, junk):
+    licences = [float(n) for n, _ in good]
+    bought = [dt.date(2024, 6, 1) + dt.timedelta(days=k) for _, k in good]
+    bad_rows = set()
+    for row, col, value in junk:
+        if row < len(good):
+            (licences if col == 0 else bought)[row] = value
+            bad_rows.add(row)
+    r = esign.prorate(obj(*licences), obj(*bought), d("2024-06-01"), d("2024-06-30"))
+    for i in range(len(good)):
+        one = esign.prorate(licences[i] if not isinstance(licences[i], str) else obj(licences[i]),
+                            obj(bought[i]), d("2024-06-01"), d("2024-06-30"))
+        assert bool(r.ok[i]) == bool(np.all(one.ok))
+        if r.ok[i]:
+            assert r.values[i] == int(np.ravel(one.values)[0])
+        if i not in bad_rows:
+            assert r.ok[i], r.reason[i]
