@@ -766,3 +766,30 @@ def test_garbage_rows_are_errors_and_good_rows_equal_one_by_one(good, junk):
             assert r.values[i] == int(np.ravel(one.values)[0])
         if i not in bad_rows:
             assert r.ok[i], r.reason[i]
+
+
+def test_the_documented_ledger_example():
+    # docs/engine-esign-bill.md, ledger example table: same rows, same numbers
+    rows = [
+        ("2024-04-01", "trial", "", np.nan, np.nan, np.nan),
+        ("2024-04-02", "licences", "", np.nan, 1, np.nan),
+        ("2024-04-03", "use", "electronic", 4, np.nan, np.nan),
+        ("2024-04-05", "buy", "electronic", 5, np.nan, np.nan),
+        ("2024-04-10", "subscribe", "", np.nan, np.nan, np.nan),
+        ("2024-04-11", "buy", "qualified", 7, np.nan, np.nan),
+        ("2024-04-12", "use", "qualified", 8, np.nan, np.nan),
+        ("2024-04-13", "use", "qualified", 6, np.nan, np.nan),
+        ("2024-05-01", "cancel", "", np.nan, np.nan, np.nan),
+        ("2024-06-01", "restart", "", np.nan, 2, np.nan),
+    ]
+    L = ledger_of(rows, subs="A")
+    assert L.ok.tolist() == [True, True, True, False, True, True, True, False, True, True]
+    assert "14-day trial" in L.reason[3] and "5 qualified signature(s) left" in L.reason[7]
+    good = L.ok
+    table = list(zip(L.free_electronic_left[good].tolist(), L.free_qualified_left[good].tolist(),
+                     L.bought_electronic_left[good].tolist(),
+                     L.bought_qualified_left[good].tolist(), L.cost_cents[good].tolist(),
+                     strict=True))
+    assert table == [(10, 6, 0, 0, 0), (10, 6, 0, 0, 0), (6, 6, 0, 0, 0), (6, 6, 0, 0, 0),
+                     (6, 6, 0, 7, 1750), (6, 0, 0, 5, 0), (6, 0, 0, 5, 0), (6, 0, 0, 5, 0)]
+    assert L.licences[-1] == 2
