@@ -41,7 +41,7 @@ def normalize_rate(rate: str | int | float | Decimal) -> str:
     if isinstance(rate, float):
         if not np.isfinite(rate):
             raise ValueError(f"VAT rate must be a finite number, got {rate!r}")
-        text = repr(rate)  # shortest decimal text, never the binary value
+        text = repr(float(rate))  # shortest decimal text, never the binary value
     else:
         text = str(rate).strip()
     key = text.upper()
@@ -90,7 +90,7 @@ class Line:
     def __post_init__(self) -> None:
         q = self.quantity
         if isinstance(q, float):
-            q = Decimal(repr(q))
+            q = Decimal(repr(float(q)))  # np.float64 too: its repr is not a number
         elif not isinstance(q, Decimal):
             q = Decimal(str(q))
         if not q.is_finite():

@@ -200,3 +200,12 @@ def test_priced_half_cent_edges(whole):
     price_e4 = whole * 100 + 50
     assert Line.priced("x", "x", 1, price_e4).amount_cents == whole + 1
     assert Line.priced("x", "x", -1, price_e4).amount_cents == -(whole + 1)
+
+
+def test_numpy_scalars_are_read_like_python_numbers():
+    # numpy 2 prints np.float64(0.1) as "np.float64(0.1)": the value must still be 0.1
+    line = Line("x", "x", np.float64(0.1), np.int64(2700), np.int64(27), np.float64(9.5))
+    assert (line.quantity, line.unit_price_e4, line.amount_cents, line.vat_rate) == (
+        Decimal("0.1"), 2700, 27, "9.5")
+    assert type(line.amount_cents) is int
+    assert Line.priced("x", "x", np.float64(0.5), np.int64(2700)).amount_cents == 14
