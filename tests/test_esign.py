@@ -197,6 +197,17 @@ def test_es15_split_licences_never_differ_by_more_than_rounding(period, parts):
     assert 2 * abs(int(pieces.values.sum()) - int(whole.values)) <= len(parts) + 1
 
 
+@given(st.integers(0, 10**6), st.integers(0, 10**4))
+def test_es15_half_cent_edges(price_cents, licences):
+    # June has 30 days; bought on the 16th: 15/30 = exactly half, so every odd
+    # licences x price (in cents) lands on half a cent, which must round up
+    r = esign.prorate(float(licences), d("2024-06-16"), d("2024-06-01"), d("2024-06-30"),
+                      monthly_price=price_cents / 100)
+    exact = Fraction(licences * price_cents, 2)
+    assert r.ok and int(r.values) == half_up(exact)
+    assert int(r.values) == (licences * price_cents + 1) // 2
+
+
 @given(periods())
 def test_es15_purchase_on_the_first_day_is_the_full_price(period):
     start, end, _, months = period
