@@ -31,6 +31,7 @@ NEW_PLAN_FROM = np.datetime64("2024-03-28", "D")  # ES-1
 FREE_ELECTRONIC = 10  # ES-10, ES-11
 FREE_QUALIFIED = 6  # ES-10, ES-11
 TRIAL_DAYS = 14  # ES-10: the 14-day Tresorit trial
+_NEW_PLAN_DAY = int(NEW_PLAN_FROM.astype(np.int64))  # the same day as days since 1970-01-01
 KINDS = ("electronic", "qualified")
 EVENTS = ("trial", "subscribe", "licences", "buy", "use", "cancel", "restart")
 
@@ -314,7 +315,7 @@ class _Sub:
 
     started: bool = False
     new_plan: bool = False  # ES-1: plan decided by the trial/subscription date
-    trial_until: np.datetime64 | None = None  # first day after the 14-day trial
+    trial_until: int | None = None  # first day after the 14-day trial (days since 1970)
     paid: bool = False
     cancelled: bool = False
     licences: int = 0
@@ -415,21 +416,23 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
                          for c in codes.reshape(-1).tolist()], dtype=bool).reshape(shape)
     own_price = explicit_given | in_table
 
-    flat = [a.reshape(-1) for a in (keys, day, events, codes, n, lic_n, cost, sets_licences,
-                                    pv.reason, own_price)]
+    days = day.astype(np.int64)  # days since 1970-01-01: plain ints compare fast
+    flat = [a.reshape(-1).tolist() for a in (keys, days, events, codes, n, lic_n, cost,
+                                             sets_licences, pv.reason, own_price)]
     ok_flat = v.ok.reshape(-1).copy()
     why = np.full(ok_flat.shape, "", dtype=object)
     left = np.zeros((5, ok_flat.size), dtype=np.int64)
     cost_out = np.zeros(ok_flat.size, dtype=np.int64)
-    order = sorted(range(ok_flat.size), key=lambda i: (flat[0][i], flat[1][i]))
+    # by subscription, then date; lexsort is stable, so equal dates keep the input order
+    _, sub_index = np.unique(keys.reshape(-1).astype(str), return_inverse=True)
+    order = np.lexsort((days.reshape(-1), sub_index.reshape(-1))).tolist()
     states: dict[str, _Sub] = {}
     for i in order:
         key, when, event_i, code, qty_i, lic_i, cost_i, set_lic, price_why, own = (
             a[i] for a in flat)
         s = states.setdefault(key, _Sub())
         if ok_flat[i]:
-            row = _Row(when, event_i, code, int(qty_i), int(lic_i), bool(set_lic), price_why,
-                       bool(own))
+            row = _Row(when, event_i, code, qty_i, lic_i, set_lic, price_why, own)
             problem = _apply(s, row)
             if problem:
                 ok_flat[i], why[i] = False, problem
@@ -446,7 +449,7 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
 class _Row:
     """One ledger row's inputs, already parsed and checked on their own."""
 
-    when: np.datetime64
+    when: int  # days since 1970-01-01
     event: str
     code: str  # signature price code ('' where the event needs none)
     qty: int
@@ -463,7 +466,7 @@ def _apply(s: _Sub, row: _Row) -> str:
     if event == "trial":
         if s.started:
             return "ES-10: a trial starts a subscription - this one has already started"
-        s.started, s.new_plan, s.trial_until = True, when >= NEW_PLAN_FROM, when + TRIAL_DAYS
+        s.started, s.new_plan, s.trial_until = True, when >= _NEW_PLAN_DAY, when + TRIAL_DAYS
         if s.new_plan:  # ES-10: only trials started on/after 2024-03-28 get the free quota
             s.grant()
         return ""
@@ -495,8 +498,8 @@ def _apply(s: _Sub, row: _Row) -> str:
     return _use(s, qualified, row.qty)
 
 
-def _subscribe(s: _Sub, when: np.datetime64, lic: int, set_lic: bool) -> str:
-    new = bool(when >= NEW_PLAN_FROM)
+def _subscribe(s: _Sub, when: int, lic: int, set_lic: bool) -> str:
+    new = when >= _NEW_PLAN_DAY
     if s.cancelled and not s.new_plan and new:
         # ES-2: a legacy subscription cancels, then subscribes to the new plan. The same main
         # subscription: no newly bought main plan, so no second free grant; its unused
