@@ -804,3 +804,19 @@ def test_the_documented_ledger_example():
     assert table == [(10, 6, 0, 0, 0), (10, 6, 0, 0, 0), (6, 6, 0, 0, 0), (6, 6, 0, 0, 0),
                      (6, 6, 0, 7, 1750), (6, 0, 0, 5, 0), (6, 0, 0, 5, 0), (6, 0, 0, 5, 0)]
     assert L.licences[-1] == 2
+
+
+def test_es1_trialled_before_the_switch_date_stays_legacy_after_paying():
+    # ES-1: plans "bought or trialled" before 2024-03-28 follow the legacy plan: a trial on
+    # 2024-03-20 converted on 2024-04-10 has no free quota and no qualified signatures (ES-2)
+    rows = [
+        ("2024-03-20", "trial", "", np.nan, np.nan, np.nan),
+        ("2024-04-10", "subscribe", "", np.nan, 1, np.nan),
+        ("2024-04-11", "buy", "qualified", 1, np.nan, 2.5),
+        ("2024-04-11", "buy", "electronic", 10, np.nan, 0.2),  # 10 x 0.20 = 2.00
+    ]
+    L = ledger_of(rows)
+    assert L.ok.tolist() == [True, True, False, True]
+    assert "ES-2" in L.reason[2]
+    assert L.free_electronic_left.tolist() == [0, 0, 0, 0]
+    assert L.cost_cents.tolist() == [0, 0, 0, 200]
