@@ -324,7 +324,7 @@ NENSI_DISCOUNT_CHECK = check_of(NENSI_DISCOUNT)
     tariff=Table(_TARIFF),
 )
 def TARIFF_PRICE(code, date, tariff):
-    """Unit price in EUR excl. VAT (up to 4 decimals) of a price code on a date, from the tariff table or the built-in price list."""  # noqa: E501
+    """Unit price in EUR excl. VAT (up to 4 decimals) of a price code on a date, from the tariff table or the built-in price lists (MS-1..8, ES-4/7, NE-1..11)."""  # noqa: E501
     days = np.where(np.isnat(date), msign.today(), date)
     v = Validity(np.shape(code))
     listed = tariff.rows if tariff is not None else {}

@@ -1,0 +1,354 @@
+"""Tarifa's worksheet functions called the way Excel calls them (Office.js JSON body through
+``xlwings.server.custom_functions_call``), with numbers checked by hand against the price lists.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xlwings.server
+
+from tests.officejs import call, serial
+from udfs import excel_values as xv
+from udfs import functions as F
+
+ROOT = Path(__file__).resolve().parents[1]
+
+VALUE = {"type": "Error", "errorType": "Value"}
+NUM = {"type": "Error", "errorType": "Num"}
+NA = {"type": "Error", "errorType": "NotAvailable"}
+
+
+def one(func_name: str, *args: object, **kw: object) -> object:
+    """The single cell a one-cell call returns."""
+    out = call(func_name, *args, **kw)
+    assert len(out) == 1 and len(out[0]) == 1, out
+    return out[0][0]
+
+
+def date_cell(value: object) -> float:
+    """A date result as Excel receives it on runtime 1.4: a serial with a date format."""
+    assert value["type"] == "FormattedNumber" and value["numberFormat"] == "yyyy-mm-dd", value
+    return value["basicValue"]
+
+
+def why(func_name: str, *args: object) -> list[str]:
+    return [r[0] for r in call(func_name + "_CHECK", *args)]
+
+
+# --- mSign -------------------------------------------------------------------------------------
+
+def test_ms1_transactions_beyond_the_package():
+    # MS-1: 120 used, 100 included -> 20 x 0.27 = 5.40
+    assert one("MSIGN_OVERAGE", "transaction", 120, 100) == 5.40
+    assert one("MSIGN_OVERAGE", "Transaction ", 90, 100) == 0.0  # within the package
+
+
+@pytest.mark.parametrize(("item", "used", "included", "expected"), [
+    ("onesign", 13, 10, 2.07),       # MS-2: 3 x 0.69
+    ("rekono_qes", 4, None, 4.72),   # MS-3: 4 x 1.18, included omitted = 0
+    ("rekono_aes", 3, 0, 2.40),      # MS-4: 3 x 0.80
+    ("user", 7, 5, 12.00),           # MS-5: 2 x 6.00
+    ("api", 1, 0, 100.00),           # MS-6: 100.00 per month
+])
+def test_ms2_to_ms6_prices(item, used, included, expected):
+    assert one("MSIGN_OVERAGE", item, used, included) == expected
+
+
+def test_ms7_storage_per_started_gb_only_on_smart_and_enterprise():
+    # MS-7: 12.2 GB used, 10 included -> 2.2 GB over -> 3 started GB x 3.30 = 9.90
+    assert one("MSIGN_OVERAGE", "storage_gb", 12.2, 10, "SMART") == 9.90
+    assert one("MSIGN_OVERAGE", "storage_gb", 12.2, 10, "enterprise") == 9.90
+    assert one("MSIGN_OVERAGE", "storage_gb", 12.2, 10, "MINI") == NUM
+    assert one("MSIGN_OVERAGE", "storage_gb", 12.2, 10) == NUM
+    assert "MS-7" in why("MSIGN_OVERAGE", "storage_gb", 12.2, 10, "MINI")[0]
+
+
+def test_ms8_sms_needs_a_price_never_zero():
+    assert one("MSIGN_OVERAGE", "sms", 100, 0) == NA
+    assert "MS-8" in why("MSIGN_OVERAGE", "sms", 100, 0)[0]
+    # with unit_price 0.05: 100 x 0.05 = 5.00
+    assert one("MSIGN_OVERAGE", "sms", 100, 0, None, 0.05) == 5.00
+    # from the tariff table: 101 x 0.045 = 4.545 -> 4.55 (half-up, once per line)
+    tariff = [["code", "unit_price"], ["sms", 0.045]]
+    assert one("MSIGN_OVERAGE", "sms", 101, 0, None, None, tariff) == 4.55
+
+
+def test_tariff_table_replaces_the_builtin_price():
+    # a workbook table pricing transactions at 0.25: 20 x 0.25 = 5.00 instead of 5.40
+    assert one("MSIGN_OVERAGE", "transaction", 120, 100, None, None,
+               [["transaction", 0.25]]) == 5.00
+
+
+def test_ms10_switch_date_is_the_first_of_next_month():
+    out = call("MSIGN_SWITCH_DATE", [[serial("2024-03-05")], [serial("2024-12-31")],
+                                     ["2024-02-29"]])
+    assert [date_cell(r[0]) for r in out] == [serial("2024-04-01"), serial("2025-01-01"),
+                                              serial("2024-03-01")]
+
+
+def test_dates_on_an_older_runtime_are_plain_serials():
+    assert call("MSIGN_SWITCH_DATE", serial("2024-03-05"), runtime="1.3") == \
+        [[serial("2024-04-01")]]
+
+
+def test_ms3_ms4_rekono_transactions():
+    # signers x ceil(documents / 5): 2 x ceil(11/5) = 6; 1 x ceil(5/5) = 1; 0 documents = 0
+    out = call("MSIGN_REKONO_TX", [[11], [5], [0]], [[2], [None], [3]])
+    assert out == [[6.0], [1.0], [0.0]]
+    assert one("MSIGN_REKONO_TX", 3, 0) == NUM  # a signing needs a signer
+
+
+def test_msign_billable_counts_units():
+    # MS-7: 0.2 GB over -> 1 started GB
+    assert call("MSIGN_BILLABLE", [["transaction"], ["storage_gb"]], [[120], [10.2]],
+                [[100], [10]], "SMART") == [[20.0], [1.0]]
+
+
+def test_msign_bill_spills_its_lines():
+    out = call("MSIGN_BILL", [["transaction"], ["user"], ["api"], ["sms"]],
+               [[120], [7], [1], [10]], [[100], [5], [0], [0]])
+    assert out[:3] == [["transaction", 120.0, 100.0, 20.0, 0.27, 5.40],  # MS-1
+                       ["user", 7.0, 5.0, 2.0, 6.00, 12.00],             # MS-5
+                       ["api", 1.0, 0.0, 1.0, 100.00, 100.00]]           # MS-6
+    assert all(xv.is_error(c) for c in out[3])  # MS-8: no SMS price, the whole line is an error
+    assert xv.error_code(out[3][5]) == "#N/A"
+    assert "MS-8" in why("MSIGN_BILL", [["transaction"], ["sms"]], [[1], [10]])[1]
+
+
+# --- eSign -------------------------------------------------------------------------------------
+
+def test_es15_prorated_licences():
+    # 3 licences x 5.00 x 1 month x 15/30 days (16..30 June) = 7.50
+    assert one("ESIGN_PRORATE", 3, serial("2024-06-16"), serial("2024-06-01"),
+               serial("2024-06-30")) == 7.50
+    # annual plan, bought 1 July 2024: 1 x 5.00 x 12 x 184/366 = 30.1639... -> 30.16
+    assert one("ESIGN_PRORATE", 1, "2024-07-01", "2024-01-01", "2024-12-31") == 30.16
+    # bought on the first day = full price: 2 x 5.00 x 12 = 120.00
+    assert one("ESIGN_PRORATE", 2, "2025-01-01", "2025-01-01", "2025-12-31") == 120.00
+    assert one("ESIGN_PRORATE", 1, "2024-05-31", "2024-06-01", "2024-06-30") == NUM
+
+
+def test_es1_legacy_plan_needs_an_explicit_price():
+    args = (2, "2024-03-01", "2024-03-01", "2024-03-31")
+    assert one("ESIGN_PRORATE", *args) == NA
+    assert "ES-1" in why("ESIGN_PRORATE", *args)[0]
+    assert one("ESIGN_PRORATE", *args, 4) == 8.00  # 2 x 4.00 x 1 month, full period
+
+
+def test_es5_es3_licence_check():
+    period = ("2024-06-01", "2024-06-01", "2024-06-30")
+    assert one("ESIGN_LICENCES", 5, 5, "Business", *period) == 25.00  # 5 x 5.00
+    assert one("ESIGN_LICENCES", 6, 5, "business", *period) == NUM     # ES-5
+    assert "ES-5" in why("ESIGN_LICENCES", 6, 5, "business", *period)[0]
+    assert one("ESIGN_LICENCES", 1, 5, "standard", *period) == NUM     # ES-3
+    assert "ES-3" in why("ESIGN_LICENCES", 1, 5, "standard", *period)[0]
+
+
+def test_es7_signature_purchases():
+    # electronic 100 x 0.30 = 30.00; qualified 3 x 2.50 = 7.50
+    assert call("ESIGN_SIGNATURES", [["electronic"], ["Qualified"]], [[100], [3]],
+                "2024-05-01") == [[30.00], [7.50]]
+    assert one("ESIGN_SIGNATURES", "paper", 1, "2024-05-01") == VALUE
+
+
+def test_es7_to_es11_ledger_spills_per_row():
+    rows = call("ESIGN_LEDGER", [["A"], ["A"], ["A"], ["A"], ["A"]],
+                [["2024-04-01"], ["2024-04-01"], ["2024-04-02"], ["2024-04-03"], ["2024-04-04"]],
+                [["subscribe"], ["licences"], ["use"], ["buy"], ["use"]],
+                [[None], [None], ["electronic"], ["electronic"], ["electronic"]],
+                [[None], [None], [12], [5], [12]],
+                [[None], [2], [None], [None], [None]])
+    # columns: free e, free q, bought e, bought q, licences, cost EUR
+    assert rows[0] == [10.0, 6.0, 0.0, 0.0, 0.0, 0.0]      # ES-11: 10 + 6 free
+    assert rows[1] == [10.0, 6.0, 0.0, 0.0, 2.0, 0.0]
+    assert all(xv.is_error(c) for c in rows[2])             # ES-8: 12 > 10 refused
+    assert rows[3] == [10.0, 6.0, 5.0, 0.0, 2.0, 1.50]      # ES-7: 5 x 0.30
+    assert rows[4] == [0.0, 6.0, 3.0, 0.0, 2.0, 0.0]        # free first, then bought
+
+
+def test_es13_reduction_takes_effect_at_renewal():
+    assert date_cell(one("ESIGN_REDUCTION_DATE", "2024-06-10", "2024-06-30")) == \
+        serial("2024-07-01")
+
+
+# --- NENSI -------------------------------------------------------------------------------------
+
+def test_ne10_maintenance_from_the_month_after_entry():
+    # entered 3 May: nothing for May; June: 10 x 1.1140 = 11.14
+    assert call("NENSI_MAINT", serial("2024-05-03"), [[serial("2024-05-31")],
+                                                      [serial("2024-06-01")]], 10) == \
+        [[0.0], [11.14]]
+    # record-only product activated 20 May: from June, 1 x 1.1140 -> 1.11
+    assert call("NENSI_MAINT_RECORD", "2024-01-10", "2024-05-20",
+                [["2024-05-15"], ["2024-06-15"]]) == [[0.0], [1.11]]
+
+
+def test_ne6_annual_fees_prorated_by_months():
+    assert one("NENSI_ANNUAL", "forms", "2024-01-15") == 60.00      # NE-1, January: full
+    assert one("NENSI_ANNUAL", "pharmacy", "2024-04-10") == 180.00  # NE-5: 240 x 9/12
+    assert one("NENSI_ANNUAL", "view", "2024-12-01", 2) == 10.00    # NE-2: 60 x 2 x 1/12
+
+
+def test_ne7_to_ne11_charges():
+    out = call("NENSI_CHARGE",
+               [["entry"], ["export_detail"], ["export_detail"], ["excel_export"],
+                ["activation"], ["export_basic"], ["proposal"]],
+               [[3], [10], [10], [1], [1], [7], [1]],
+               [[None], [True], [False], [None], [None], [None], [None]])
+    assert out == [[66.84],   # NE-8: 3 x 22.2790 = 66.837
+                   [0.0],     # NE-11: the holder's own products are free
+                   [22.28],   # NE-11: 10 x 2.2280
+                   [10.00],   # NE-7: per case
+                   [22.28],   # NE-10: activation 22.2790
+                   [0.78],    # NE-11: 7 x 0.1112 = 0.7784
+                   [10.00]]   # NE-9
+
+
+def test_ne12_discount_from_the_users_tiers():
+    tiers = [["service", "min_quantity", "percent"], ["entry", 10, 5], ["entry", 50, 10]]
+    # 60 entries in the month -> 10 % of 1336.74 = 133.674 -> 133.67
+    assert one("NENSI_DISCOUNT", "entry", 60, 1336.74, tiers) == 133.67
+    assert one("NENSI_DISCOUNT", "entry", 9, 100, tiers) == 0.0      # below every tier
+    assert one("NENSI_DISCOUNT", "entry", 60, 1336.74) == 0.0         # no tiers: no discount
+
+
+# --- price lists, VAT --------------------------------------------------------------------------
+
+def test_tariff_price_lookup():
+    out = call("TARIFF_PRICE", [["entry"], ["transaction"], ["licence"], ["nope"]],
+               [[None], [None], ["2024-03-01"], [None]])
+    assert out[:2] == [[22.279], [0.27]]  # NE-8, MS-1
+    assert out[2:] == [[NA], [VALUE]]     # ES-1: no legacy price; unknown code
+    assert one("TARIFF_PRICE", "transaction", None, [["transaction", 0.25]]) == 0.25
+
+
+def test_vat_totals_per_rate():
+    out = call("TARIFA_VAT", [[10], [20.5], [3], [None]], [[22], [9.5], ["SI"], [None]], True)
+    assert out == [["VAT rate %", "net EUR", "VAT EUR", "gross EUR"],
+                   [22.0, 13.00, 2.86, 15.86],     # 22 % of 13.00
+                   [9.5, 20.50, 1.95, 22.45],      # 9.5 % of 20.50 = 1.9475 -> 1.95
+                   ["total", 33.50, 4.81, 38.31]]
+
+
+def test_vat_totals_over_a_bad_line_are_errors():
+    out = call("TARIFA_VAT", [[10], ["ten"]])
+    assert all(xv.is_error(c) for r in out for c in r)
+    assert why("TARIFA_VAT", [[10], ["ten"]]) == ["OK", "amounts: text 'ten' where a number "
+                                                        "belongs"]
+
+
+# --- Excel values in, errors out ---------------------------------------------------------------
+
+def test_bad_cells_become_errors_and_other_rows_keep_their_values():
+    items = [["transaction"], ["transaction"], ["transaction"], ["transaction"],
+             ["transaction"], ["bogus"], [None], ["transaction"]]
+    used = [[120], ["120"], [True], [{"type": "Error", "basicValue": "#N/A",
+                                      "errorType": "NotAvailable"}],
+            [-1], [120], [None], [None]]
+    out = [r[0] for r in call("MSIGN_OVERAGE", items, used, 100)]
+    assert out == [5.40, VALUE, VALUE, NA, NUM, VALUE, "", VALUE]
+    reasons = why("MSIGN_OVERAGE", items, used, 100)
+    assert reasons[0] == "OK" and reasons[6] == ""
+    assert reasons[1] == "used: text '120' where a number belongs"
+    assert reasons[2] == "used: TRUE/FALSE where a number belongs"
+    assert reasons[3] == "used: the cell is #N/A"
+    assert "negative" in reasons[4] and "bogus" in reasons[5]
+    assert reasons[7] == "used: the cell is empty"
+
+
+def test_a_one_row_range_spills_as_a_row_and_ranges_broadcast():
+    assert call("MSIGN_OVERAGE", "transaction", [120, 130, 90], 100) == [[5.40, 8.10, 0.0]]
+    # a column of items against a row of quantities: a 2 x 2 grid
+    assert call("MSIGN_OVERAGE", [["transaction"], ["user"]], [[101, 102]], 100) == \
+        [[0.27, 0.54], [6.00, 12.00]]
+
+
+def test_ranges_of_different_sizes_fail_the_call_with_a_message():
+    with pytest.raises(xv.CallError, match="different sizes"):
+        call("MSIGN_OVERAGE", [["transaction"], ["user"]], [[1], [2], [3]])
+
+
+def test_older_runtime_fails_the_call_rather_than_send_error_text():
+    # before CustomFunctionsRuntime 1.4 an array cannot hold an error value: the whole call
+    # fails with the reason (Excel shows #VALUE! with that message), never "#VALUE!" as text
+    assert call("MSIGN_OVERAGE", "transaction", 120, 100, runtime="1.3") == [[5.40]]
+    with pytest.raises(xv.CallError, match="unknown mSign item 'bogus'"):
+        call("MSIGN_OVERAGE", [["transaction"], ["bogus"]], 1, runtime="1.3")
+
+
+def test_is_error_and_error_code():
+    assert xv.is_error(VALUE) and xv.error_code(VALUE) == "#VALUE!"
+    assert xv.error_code(NUM) == "#NUM!" and xv.error_code(NA) == "#N/A"
+    assert xv.error_code({"type": "Error", "basicValue": "#DIV/0!"}) == "#DIV/0!"
+    assert not xv.is_error(0.0) and not xv.is_error("#VALUE!") and xv.error_code(1.0) == ""
+    assert xv.excel_error("#NUM!") == NUM
+
+
+def test_functions_work_as_plain_python_without_xlwings_server():
+    code = ("from udfs import functions as F, excel_values as xv;"
+            "r = F.MSIGN_OVERAGE([['transaction'], ['sms']], [[120], [5]], 100);"
+            "assert r[0] == [5.4] and xv.error_code(r[1][0]) == '#N/A', r;"
+            "assert not hasattr(F.MSIGN_OVERAGE, '__xlfunc__');"
+            "print(F.MSIGN_SWITCH_DATE('2024-03-05'))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XLWINGS")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[[datetime.date(2024, 4, 1)]]"
+
+
+# --- what Excel's function wizard shows ----------------------------------------------------------
+
+DESIGN_SIGNATURES = {
+    "MSIGN_OVERAGE": ["item", "used", "included", "package", "unit_price", "tariff"],
+    "MSIGN_SWITCH_DATE": ["request_date"],
+    "MSIGN_REKONO_TX": ["documents", "signers"],
+    "ESIGN_PRORATE": ["licences", "purchase_date", "period_start", "period_end",
+                      "monthly_price", "tariff"],
+    "NENSI_MAINT": ["entry_date", "billing_month", "products", "tariff"],
+    "NENSI_ANNUAL": ["service", "start_date", "units", "tariff"],
+}
+DESIGN_REQUIRED = {"MSIGN_OVERAGE": 2, "MSIGN_SWITCH_DATE": 1, "MSIGN_REKONO_TX": 1,
+                   "ESIGN_PRORATE": 4, "NENSI_MAINT": 2, "NENSI_ANNUAL": 2}
+
+
+def _meta() -> dict[str, dict]:
+    return {f["name"]: f for f in xlwings.server.custom_functions_meta(F)["functions"]}
+
+
+def test_metadata_design_signatures_and_optional_flags():
+    meta = _meta()
+    for name, params in DESIGN_SIGNATURES.items():
+        got = meta[name]["parameters"]
+        assert [p["name"] for p in got] == params, name
+        required = DESIGN_REQUIRED[name]
+        assert [p.get("optional", False) for p in got] == \
+            [False] * required + [True] * (len(params) - required), name
+
+
+def test_metadata_every_function_documented_with_check_companion():
+    meta = _meta()
+    names = {n for n in meta if not n.endswith("_CHECK")}
+    assert names >= {"MSIGN_OVERAGE", "MSIGN_BILL", "MSIGN_BILLABLE", "MSIGN_SWITCH_DATE",
+                     "MSIGN_REKONO_TX", "ESIGN_PRORATE", "ESIGN_LICENCES", "ESIGN_SIGNATURES",
+                     "ESIGN_LEDGER", "NENSI_MAINT", "NENSI_ANNUAL", "NENSI_CHARGE",
+                     "NENSI_DISCOUNT", "TARIFF_PRICE", "TARIFA_VAT"}
+    for name in names:
+        f, check = meta[name], meta[name + "_CHECK"]
+        assert [p["name"] for p in check["parameters"]] == [p["name"] for p in f["parameters"]]
+        assert f["description"] and "\n" not in f["description"].strip(), name
+        assert any(w in f["description"] for w in ("EUR", "Date", "date", "transactions",
+                                                    "units")), name
+        assert any(r in f["description"] for r in ("MS-", "ES-", "NE-", "BR-CO")), name
+        for p in f["parameters"]:
+            assert p["description"] and not p["description"].startswith("Positional"), \
+                (name, p["name"])
+            assert p["dimensionality"] == "matrix"  # a cell or a whole range
+        if "EUR" in f["description"] and name not in ("TARIFA_VAT", "NENSI_DISCOUNT",
+                                                      "ESIGN_LEDGER"):
+            assert f["parameters"][-1]["name"] == "tariff", name  # DESIGN.md: trailing tariff
