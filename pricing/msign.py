@@ -115,11 +115,16 @@ def _hashable(value: object) -> bool:
     return True
 
 
+_ALL_OK = Validity(())  # never failed: "nothing to merge" without a full-size reason array
+
+
 def floats(values: object, what: str) -> tuple[np.ndarray, Validity]:
-    """float64 at the argument's own shape; non-numbers become NaN and are marked bad."""
+    """float64 at the argument's own shape; non-numbers become NaN and are marked bad.
+
+    The validity is 0-d and all-ok when every cell converted (it broadcasts)."""
     try:
         x = np.asarray(values, dtype=np.float64)
-        return x, Validity(x.shape)
+        return x, _ALL_OK
     except (TypeError, ValueError):
         arr = np.asarray(values, dtype=object)
         v = Validity(arr.shape)
@@ -147,6 +152,27 @@ def scaled(x: np.ndarray, places: int, what: str, validity: Validity) -> np.ndar
     if ok.all():
         return n.astype(np.int64)
     return money.to_scaled(x, places, what, validity)
+
+
+def whole(x: np.ndarray, what: str, minimum: int = 0) -> tuple[np.ndarray, Validity]:
+    """Whole numbers >= ``minimum`` as int64, exactly (``money.to_scaled`` with 0 places).
+
+    Returns ``(values, validity)``; the validity is 0-d and all-ok in the common case where
+    every element is a whole number in range (no per-element reason array is built).
+    """
+    with np.errstate(invalid="ignore"):
+        n = x.astype(np.int64)  # NaN, infinities and huge values become garbage, caught below
+        # n == x (compared as floats) holds exactly for whole x; with minimum >= 0 and
+        # n < 2**51 this is money.to_scaled's fast path for 0 places
+        ok = (n == x) & (n >= minimum) & (n < 2**51)
+    if minimum >= 0 and ok.all():
+        return n, _ALL_OK
+    lv = Validity(x.shape)
+    lv.fail(np.isnan(x), f"{what} is empty or not a number")
+    out = money.to_scaled(x, 0, what, lv)
+    lv.fail(out < minimum, f"{what} must not be negative" if minimum == 0
+            else f"{what} must be at least {minimum}")
+    return out, lv
 
 
 def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity) -> np.ndarray:
@@ -283,11 +309,10 @@ class _Usage:
         self.billable = np.where(v.ok, excess, 0) if not v.all_ok else excess
 
     def _whole(self, x: np.ndarray, what: str, storage: np.ndarray) -> np.ndarray:
-        """Whole, non-negative counts; failures name the item's rule (not for storage)."""
-        lv = Validity(x.shape)
-        lv.fail(np.isnan(x), f"{what} is empty or not a number")
-        n = scaled(x, 0, what, lv)
-        lv.fail(n < 0, f"{what} must not be negative")
+        """Whole, non-negative counts; failures name the item's rule (storage elements are
+        parsed by ``_storage_gb``: they may carry decimals)."""
+        counts_only = np.where(storage, 0.0, x) if storage.any() else x
+        n, lv = whole(counts_only, what)
         if not lv.all_ok:
             bad = np.broadcast_to(~lv.ok, self.shape) & ~storage
             reason = np.broadcast_to(lv.reason, self.shape).reshape(-1)
@@ -446,13 +471,12 @@ def rekono_transactions(documents: object, signers: object = 1) -> Result:
     v = Validity(shape)
     merge(v, dv)
     merge(v, sv)
-    lv = Validity(d.shape)
-    dn = scaled(d, 0, "MS-3/4: documents", lv)
-    lv.fail(dn < 0, "MS-3/4: documents must not be negative")
+    dn, lv = whole(d, "MS-3/4: documents")
     merge(v, lv)
-    lv = Validity(s.shape)
-    sn = scaled(s, 0, "MS-3/4: signers", lv)
-    lv.fail(sn < 1, "MS-3/4: a signing needs at least 1 signer")
+    sn, lv = whole(s, "MS-3/4: signers", minimum=1)
+    if not lv.all_ok:
+        lv.reason[lv.reason == "MS-3/4: signers must be at least 1"] = \
+            "MS-3/4: a signing needs at least 1 signer"
     merge(v, lv)
     per = REKONO_DOCUMENTS_PER_TRANSACTION
     blocks = (np.maximum(dn, 0) + per - 1) // per

@@ -39,8 +39,8 @@ from pricing.msign import (
     line_cents,
     merge,
     price_table,
-    scaled,
     today,
+    whole,
 )
 from pricing.validity import Result, Validity
 
@@ -91,15 +91,11 @@ def _codes(values: object, valid: tuple[str, ...], what: str, shape: tuple[int, 
     return np.where(full == _UNKNOWN, 0, full) if (idx == _UNKNOWN).any() else full
 
 
-def _whole(values: object, what: str, v: Validity, minimum: int = 0) -> np.ndarray:
-    """Whole numbers >= minimum at the argument's own shape; failures merged into ``v``."""
+def _whole(values: object, what: str, v: Validity) -> np.ndarray:
+    """Whole numbers >= 0 at the argument's own shape; failures merged into ``v``."""
     x, xv = floats(values, what)
     merge(v, xv)
-    lv = Validity(x.shape)
-    lv.fail(np.isnan(x), f"{what} is empty or not a number")
-    n = scaled(x, 0, what, lv)
-    lv.fail(n < minimum, f"{what} must not be negative" if minimum == 0
-            else f"{what} must be at least {minimum}")
+    n, lv = whole(x, what)
     merge(v, lv)
     return n
 
@@ -198,23 +194,23 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
     v = Validity(shape)
     entry = _required_dates(entry, "NE-10: entry_date", v)
     billing = _required_dates(billing, "NE-10: billing_month", v)
-    start = calendar.month_of(entry)
+    start = entry  # the day whose month is the last one without maintenance
     record_only = ~np.isnat(active)
     if record_only.any():
         v.fail(record_only & (active < entry),
                "NE-10: activation_date is before entry_date")
-        start = np.where(record_only, calendar.month_of(np.where(record_only, active, entry)),
-                         start)
-    month = calendar.month_of(billing)
-    due = month > start
+        start = np.where(record_only, active, entry)
+    # due when the start day's month is before the billing month, i.e. the start day is
+    # before the billing month's first day (a day comparison: no month conversion per row)
+    first_day = calendar.first_of_month(billing)
+    due = start < first_day
     n = _whole(products, "NE-10: products", v)
-    first_day = month.astype("datetime64[D]")
     price = _prices(("maintenance",), np.zeros((), dtype=np.uint8), first_day, due, v, tariff,
                     catalog)
-    qty = np.where(due, n, 0)
+    qty = np.where(due & v.ok, n, 0) if not v.all_ok else np.where(due, n, 0)
     if not v.all_ok:
-        qty = np.where(v.ok, qty, 0)
-    cents = line_cents(qty, np.where(due, price, 0), v)
+        price = np.where(v.ok, price, 0)
+    cents = line_cents(qty, price, v)
     return Result(_full(cents, shape), v, "cents")
 
 

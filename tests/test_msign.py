@@ -359,3 +359,19 @@ def test_half_cent_edges(quantity, half_cents):
     got = msign.overage("transaction", quantity, unit_price=float(price))
     assert got.ok.all(), got.reason
     assert int(got.values) == ref_overage(quantity, 0, price)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.integers(min_value=-10, max_value=2**53).map(float),
+                          st.sampled_from([0.5, -0.0, 2.0**51, 2.0**51 - 1, 1e300, -1.0])),
+                min_size=1, max_size=30))
+def test_whole_fast_path_agrees_with_money(values):
+    # the shared count parser must accept exactly what money.to_scaled(…, 0) accepts (>= 0)
+    x = np.array(values, dtype=np.float64)
+    got, gv = msign.whole(x, "n")
+    ref_v = Validity(x.shape)
+    ref = money.to_scaled(x, 0, "n", ref_v)
+    ref_ok = ref_v.ok & (ref >= 0)
+    assert np.broadcast_to(gv.ok, x.shape).tolist() == ref_ok.tolist()
+    assert got[ref_ok].tolist() == ref[ref_ok].tolist()
