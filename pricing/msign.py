@@ -36,6 +36,7 @@ from decimal import Decimal
 import numpy as np
 
 from pricing import calendar, money
+from pricing.bill import Line
 from pricing.catalog import Catalog, TariffTable, builtin
 from pricing.validity import Result, Validity
 
@@ -488,15 +489,13 @@ def rekono_transactions(documents: object, signers: object = 1) -> Result:
 
 def bill_lines(items: object, used: object, included: object = 0.0, package: object = "",
                unit_price: object = np.nan, date: object = None, *,
-               tariff: TariffTable | None = None, catalog: Catalog | None = None) -> list:
+               tariff: TariffTable | None = None, catalog: Catalog | None = None) -> list[Line]:
     """One ``bill.Line`` per element (flattened, in order), zero-amount lines included, for
     an itemised mSign bill (MS-9: one month's quantities beyond the package).
 
     A bill that silently lacks a line is wrong, so any bad element raises ValueError naming
     its row (1-based, flattened) and reason; use ``overage``/``billable`` for per-row errors.
     """
-    from pricing.bill import Line  # bill.py is optional for the rest of this module
-
     extra = (np.shape(unit_price), () if date is None else np.shape(date))
     usage = _Usage(items, used, included, package, extra)
     price = _unit_prices(usage, unit_price, date, tariff, catalog)
