@@ -1,0 +1,344 @@
+"""Headless LibreOffice Calc: recalculate a workbook with Tarifa's functions, without Excel.
+
+``recalculate(src, dst)`` opens ``src`` in headless LibreOffice with a user profile of our own,
+recalculates every formula -- Tarifa's functions reach Python through the profile's Basic
+library and Python script (``workbook.lo_bridge``) -- and saves the result as ``dst``.
+
+The profile (built once, then reused; never in the repository) holds:
+
+* ``user/basic/Standard/Module1.xba``: one Basic function per worksheet function;
+* ``user/Scripts/python/tarifa_bridge.py``: the bridge (``workbook/lo_script.py``) with this
+  machine's paths (project root, the venv's site-packages) written in at build time;
+* ``user/registrymodifications.xcu``: always recalculate on load (OOXML and ODF; else
+  LibreOffice shows the cached values, which XlsxWriter writes as 0) and the lowest macro
+  security level.
+
+A fresh profile must be started once before our files go in: on its first start LibreOffice
+copies its presets over ``user/basic`` (seen with 7.4), which would wipe our module.
+
+Pitfalls handled here: LibreOffice's embedded Python is the system ``python3``, so the venv is
+stripped from ``PATH`` (and VIRTUAL_ENV, PYTHONHOME, PYTHONPATH, the xlwings server switches)
+in the subprocess; every run has a timeout and kills the whole process group when it expires;
+the input is copied into a private directory first (LibreOffice never touches, locks or
+rewrites it) and the output is written beside ``dst`` under a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from workbook import lo_bridge
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_CANDIDATES = ("soffice", "libreoffice")
+_FIXED_PATHS = ("/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice",
+                "/opt/libreoffice/program/soffice",
+                "/Applications/LibreOffice.app/Contents/MacOS/soffice")
+# Output filters by the suffix of ``dst``.
+FILTERS = {".xlsx": "xlsx:Calc MS Excel 2007 XML", ".ods": "ods:calc8"}
+# Environment variables that must not reach LibreOffice's Python.
+_DROP_ENV = ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONSAFEPATH",
+             "CONDA_PREFIX", "XLWINGS_ON_SERVER", "XLWINGS_LICENSE_KEY")
+
+# Calc and security settings written into the profile (LibreOffice's configuration schema:
+# officecfg/registry/schema/org/openoffice/Office/Calc.xcs and Common.xcs).
+SETTINGS = (
+    # 0 = always recalculate when loading (1 = never, 2 = ask): OOXML and ODF files.
+    ("/org.openoffice.Office.Calc/Formula/Load", "OOXMLRecalcMode", "int", "0"),
+    ("/org.openoffice.Office.Calc/Formula/Load", "ODFRecalcMode", "int", "0"),
+    # Lowest level: our Basic library (in the user's "My Macros") runs without a prompt.
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "int", "0"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "boolean",
+     "false"),
+)
+
+
+class RecalcError(RuntimeError):
+    """LibreOffice could not recalculate the workbook (not installed, timed out, no output,
+    Tarifa's functions could not be loaded inside LibreOffice)."""
+
+
+# --- finding and running soffice ---------------------------------------------------------------
+
+
+def find_soffice() -> str | None:
+    """The soffice executable: ``$TARIFA_SOFFICE``, then ``PATH`` (venv stripped), then the
+    usual install places; None if LibreOffice is not installed."""
+    given = os.environ.get("TARIFA_SOFFICE")
+    if given:
+        return given if os.access(given, os.X_OK) else None
+    path = clean_env().get("PATH", "")
+    for name in _CANDIDATES:
+        found = shutil.which(name, path=path)
+        if found:
+            return found
+    return next((p for p in _FIXED_PATHS if os.access(p, os.X_OK)), None)
+
+
+def available() -> bool:
+    """True when LibreOffice (soffice) is installed."""
+    return find_soffice() is not None
+
+
+def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default ``os.environ``) for LibreOffice: without any virtual environment on
+    PATH and without Python variables that would make its embedded Python load the venv's
+    standard library instead of its own."""
+    env = dict(os.environ if env is None else env)
+    venvs = {Path(sys.prefix).resolve()} if sys.prefix != sys.base_prefix else set()
+    if env.get("VIRTUAL_ENV"):
+        venvs.add(Path(env["VIRTUAL_ENV"]).resolve())
+    keep = []
+    for entry in env.get("PATH", "").split(os.pathsep):
+        if not entry:
+            continue
+        p = Path(entry).resolve()
+        if any(p == v or v in p.parents for v in venvs) or (p.parent / "pyvenv.cfg").exists():
+            continue
+        keep.append(entry)
+    env["PATH"] = os.pathsep.join(keep) or "/usr/bin:/bin"
+    for name in _DROP_ENV:
+        env.pop(name, None)
+    return env
+
+
+def run_soffice(soffice: str, profile: Path, args: list[str], timeout: float,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run soffice headless with its own profile; kill its whole process group (soffice
+    starts soffice.bin as a child) if it does not finish within ``timeout`` seconds."""
+    cmd = [soffice, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless",
+           "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=clean_env() if env is None else env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise RecalcError(f"LibreOffice did not finish within {timeout:g} s: "
+                          f"{' '.join(cmd)}") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+# --- the profile -------------------------------------------------------------------------------
+
+
+def bridge_config(module: str = "udfs.functions", values_module: str = "udfs.excel_values",
+                  extra_paths: tuple[str | Path, ...] = ()) -> dict:
+    """What the bridge script needs on this machine: the project root, extra paths, and the
+    running interpreter's site-packages (the venv's: numpy and the project's dependencies).
+    LibreOffice's Python must be the same minor version (3.11 on Debian bookworm)."""
+    site = [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
+    paths = [str(Path(p).resolve()) for p in extra_paths] + [str(PROJECT_ROOT)] + site
+    return {"sys_path": list(dict.fromkeys(paths)), "module": module,
+            "values_module": values_module,
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}"}
+
+
+def profile_files(config: dict) -> dict[str, str]:
+    """The files of the profile, by path relative to the profile root."""
+    sigs = lo_bridge.signatures(config["module"])
+    if not sigs:
+        raise RecalcError(f"{config['module']} has no worksheet functions (upper-case names)")
+    xba = lo_bridge.module_xba(lo_bridge.basic_module(sigs))
+    return {
+        "user/basic/script.xlc": _XLC.format(kind="script"),
+        "user/basic/dialog.xlc": _XLC.format(kind="dialog"),
+        "user/basic/Standard/script.xlb": _SCRIPT_XLB,
+        "user/basic/Standard/dialog.xlb": _DIALOG_XLB,
+        "user/basic/Standard/Module1.xba": xba,
+        f"user/Scripts/python/{lo_bridge.SCRIPT_FILE}": lo_bridge.python_script(config),
+    }
+
+
+def default_profile_root() -> Path:
+    """Where profiles are kept: ``$TARIFA_LO_PROFILES`` or the user's cache directory."""
+    given = os.environ.get("TARIFA_LO_PROFILES")
+    if given:
+        return Path(given)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "tarifa" / "libreoffice"
+
+
+def ensure_profile(soffice: str, config: dict, root: Path | None = None,
+                   timeout: float = 120) -> Path:
+    """A ready profile for ``config`` (reused while the generated files stay the same;
+    a new one is built when they change: its directory is named by their hash)."""
+    files = profile_files(config)
+    digest = hashlib.sha256(json.dumps([soffice, files, SETTINGS], sort_keys=True)
+                            .encode()).hexdigest()[:16]
+    root = default_profile_root() if root is None else Path(root)
+    profile = root / f"profile-{digest}"
+    marker = profile / "tarifa-profile.json"
+    if marker.exists():
+        return profile
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / f"profile-{digest}.lock"):
+        if marker.exists():  # built meanwhile by another process
+            return profile
+        shutil.rmtree(profile, ignore_errors=True)
+        # First start: LibreOffice creates the profile (and copies its presets over
+        # user/basic); only then do our files go in.
+        done = run_soffice(soffice, profile, ["--terminate_after_init"], timeout)
+        if not (profile / "user").is_dir():
+            raise RecalcError(f"LibreOffice did not create its profile in {profile}: "
+                              f"{done.stderr.strip()}")
+        for rel, text in files.items():
+            path = profile / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        _write_settings(profile / "user" / "registrymodifications.xcu")
+        marker.write_text(json.dumps({"soffice": soffice, "config": config}, indent=1))
+    return profile
+
+
+def _write_settings(xcu: Path) -> None:
+    """Add SETTINGS to the profile's registrymodifications.xcu (replacing earlier values)."""
+    text = xcu.read_text(encoding="utf-8") if xcu.exists() else _XCU_EMPTY
+    lines = [ln for ln in text.splitlines()
+             if not any(f'oor:name="{name}"' in ln and f'oor:path="{path}"' in ln
+                        for path, name, _, _ in SETTINGS)]
+    text = "\n".join(lines)
+    items = "".join(
+        f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse">'
+        f"<value>{value}</value></prop></item>\n" for path, name, _, value in SETTINGS)
+    if "</oor:items>" not in text:
+        raise RecalcError(f"unexpected content in {xcu}")
+    xcu.write_text(text.replace("</oor:items>", items + "</oor:items>") + "\n",
+                   encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock: one LibreOffice process per profile at a time (a second soffice on
+    the same profile would hand its work to the first one and return at once)."""
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --- recalculation -----------------------------------------------------------------------------
+
+
+def recalculate(src: Path, dst: Path, timeout: float = 180, *,
+                module: str = "udfs.functions", values_module: str = "udfs.excel_values",
+                extra_paths: tuple[str | Path, ...] = (), profile_root: Path | None = None,
+                messages: list[str] | None = None) -> Path:
+    """Recalculate every formula of ``src`` in headless LibreOffice Calc (Tarifa's functions
+    computed by Python) and write the result to ``dst`` (.xlsx or .ods); returns ``dst``.
+
+    ``src`` is never changed. ``dst`` is replaced only by a complete file (written beside it
+    under a temporary name, then renamed). ``timeout`` bounds the whole run, profile included.
+    ``module`` is the module of worksheet functions; ``messages`` (a list) receives what the
+    bridge reported (e.g. a function that raised; its cell shows #VALUE!).
+    Raises RecalcError when LibreOffice is missing, fails or times out."""
+    src, dst = Path(src).resolve(), Path(dst).resolve()
+    if not src.is_file():
+        raise FileNotFoundError(src)
+    if src == dst:
+        raise RecalcError("the output must not be the input: give another file name")
+    if dst.suffix.lower() not in FILTERS:
+        raise RecalcError(f"cannot write {dst.suffix!r}: use one of {', '.join(FILTERS)}")
+    soffice = find_soffice()
+    if soffice is None:
+        raise RecalcError("LibreOffice is not installed (no soffice on PATH); on Debian: "
+                          "apt-get install libreoffice-calc-nogui python3-uno "
+                          "libreoffice-script-provider-python")
+    deadline = time.monotonic() + timeout
+    config = bridge_config(module, values_module, extra_paths)
+    profile = ensure_profile(soffice, config, profile_root, timeout)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".tarifa-recalc-", dir=dst.parent))
+    try:
+        book = work / f"book{src.suffix.lower()}"
+        shutil.copyfile(src, book)
+        log = work / "bridge.log"
+        env = clean_env()
+        env["TARIFA_LO_LOG"] = str(log)
+        out = _convert(soffice, profile, book, work / "out", dst.suffix.lower(), env, deadline)
+        reported = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        if messages is not None:
+            messages.extend(reported)
+        _refuse_broken_bridge(reported)
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        shutil.move(out, tmp)
+        os.replace(tmp, dst)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dst
+
+
+def _convert(soffice: str, profile: Path, book: Path, outdir: Path, suffix: str,
+             env: dict[str, str], deadline: float) -> Path:
+    """``soffice --convert-to``: load (recalculating everything: the profile says so), store.
+    A second attempt covers a first start that exits without converting."""
+    expected = outdir / f"{book.stem}{suffix}"
+    args = ["--convert-to", FILTERS[suffix], "--outdir", str(outdir), str(book)]
+    detail = ""
+    with _locked(profile.with_suffix(".lock")):
+        for _attempt in range(2):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            done = run_soffice(soffice, profile, args, left, env)
+            if expected.is_file() and expected.stat().st_size > 0:
+                return expected
+            detail = f"exit code {done.returncode}: {(done.stderr or done.stdout).strip()}"
+    raise RecalcError(f"LibreOffice wrote no output for {book.name} ({detail or 'timed out'})")
+
+
+def _refuse_broken_bridge(reported: list[str]) -> None:
+    """Functions that could not even be loaded inside LibreOffice would leave every Tarifa
+    cell #VALUE!: that is a broken installation, not a result."""
+    broken = [ln for ln in reported if "ModuleNotFoundError" in ln or "ImportError" in ln]
+    if broken:
+        raise RecalcError("LibreOffice's Python could not load Tarifa's functions (is its "
+                          f"python3 the venv's version, {sys.version_info.major}."
+                          f"{sys.version_info.minor}?): " + "; ".join(broken[:3]))
+
+
+# --- static profile files ----------------------------------------------------------------------
+
+_XLC = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:libraries PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" \
+"libraries.dtd">
+<library:libraries xmlns:library="http://openoffice.org/2000/library" \
+xmlns:xlink="http://www.w3.org/1999/xlink">
+ <library:library library:name="Standard" \
+xlink:href="$(USER)/basic/Standard/{kind}.xlb/" xlink:type="simple" library:link="false"/>
+</library:libraries>
+"""
+_SCRIPT_XLB = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" \
+library:readonly="false" library:passwordprotected="false">
+ <library:element library:name="Module1"/>
+</library:library>
+"""
+_DIALOG_XLB = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" \
+library:readonly="false" library:passwordprotected="false"/>
+"""
+_XCU_EMPTY = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" \
+xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+</oor:items>
+"""
