@@ -116,7 +116,10 @@ def _hashable(value: object) -> bool:
     return True
 
 
-_ALL_OK = Validity(())  # never failed: "nothing to merge" without a full-size reason array
+def _all_ok() -> Validity:
+    """A 0-d validity with no failure: "nothing to merge", without a full-size reason array."""
+    return Validity(())
+
 
 
 def floats(values: object, what: str) -> tuple[np.ndarray, Validity]:
@@ -125,7 +128,7 @@ def floats(values: object, what: str) -> tuple[np.ndarray, Validity]:
     The validity is 0-d and all-ok when every cell converted (it broadcasts)."""
     try:
         x = np.asarray(values, dtype=np.float64)
-        return x, _ALL_OK
+        return x, _all_ok()
     except (TypeError, ValueError):
         arr = np.asarray(values, dtype=object)
         v = Validity(arr.shape)
@@ -167,7 +170,7 @@ def whole(x: np.ndarray, what: str, minimum: int = 0) -> tuple[np.ndarray, Valid
         # n < 2**51 this is money.to_scaled's fast path for 0 places
         ok = (n == x) & (n >= minimum) & (n < 2**51)
     if minimum >= 0 and ok.all():
-        return n, _ALL_OK
+        return n, _all_ok()
     lv = Validity(x.shape)
     lv.fail(np.isnan(x), f"{what} is empty or not a number")
     out = money.to_scaled(x, 0, what, lv)

@@ -375,3 +375,16 @@ def test_whole_fast_path_agrees_with_money(values):
     ref_ok = ref_v.ok & (ref >= 0)
     assert np.broadcast_to(gv.ok, x.shape).tolist() == ref_ok.tolist()
     assert got[ref_ok].tolist() == ref[ref_ok].tolist()
+
+
+def test_prices_by_date_over_a_long_range():
+    # tariff rows for transaction from 2010 (0.20) and 2030 (0.30): 20 years of dates (more
+    # than the dense day table covers) still take the row in force on each date
+    table = TariffTable.from_rows([["transaction", "0.20", "2010-01-01"],
+                                   ["transaction", "0.30", "2030-01-01"]])
+    when = np.array(["2009-12-31", "2010-01-01", "2029-12-31", "2030-01-01", "2010-06-01"],
+                    dtype="datetime64[D]")
+    r = msign.overage("transaction", 10, date=when, tariff=table)
+    assert r.ok.tolist() == [False, True, True, True, True]
+    assert r.values[1:].tolist() == [200, 200, 300, 200]  # 10 x 0.20 / 0.30
+    assert "tariff table" in r.reason[0]
