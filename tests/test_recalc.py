@@ -1,0 +1,282 @@
+"""``tarifa recalc``: headless LibreOffice recalculates a workbook and Tarifa's worksheet
+functions reach Python through the profile's Basic library and bridge script.
+
+The LibreOffice tests need soffice (Debian: libreoffice-calc-nogui python3-uno
+libreoffice-script-provider-python) and skip without it; the bridge's conversions are tested
+without LibreOffice too. Numbers are hand-checked against the mSign price list (MS-1: 0.27 EUR
+per transaction, MS-2: 0.69 EUR per OneSign signature).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from addin import cli
+from workbook import libreoffice, lo_bridge, lo_script
+
+needs_soffice = pytest.mark.skipif(
+    not libreoffice.available(),
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui "
+           "python3-uno libreoffice-script-provider-python")
+
+
+# --- a stand-in module of worksheet functions (same conventions as udfs.functions) ---------
+
+STANDIN = '''
+"""Stand-in worksheet functions for the bridge tests: Office.js-style values in, 2-D lists out."""
+import datetime as dt
+
+
+def is_error(value):
+    return isinstance(value, dict) and value.get("type") == "Error"
+
+
+def error_code(value):
+    return value.get("code", "#VALUE!") if is_error(value) else ""
+
+
+def KINDS(a, b=None):
+    """What arrived from the spreadsheet, as text: one row per cell of ``a``, then ``b``."""
+    rows = a if isinstance(a, list) else [[a]]
+    out = [[f"{type(v).__name__}:{v!r}" for v in row] for row in rows]
+    return out + [[f"b={b!r}"]]
+
+
+def ERRS(n=None):
+    """Four error cells and a date."""
+    codes = ("#VALUE!", "#NUM!", "#N/A", "#DIV/0!")
+    return [[{"type": "Error", "code": c}] for c in codes] + [[dt.date(2025, 7, 1)]]
+
+
+def NOARGS():
+    return [[42.0]]
+
+
+def BOOM(x=None):
+    raise RuntimeError("a bug")
+
+
+def _hidden(x):
+    return [[x]]
+
+
+def lower_case(x):
+    return [[x]]
+'''
+
+
+@pytest.fixture
+def standin(tmp_path, monkeypatch):
+    """The stand-in module, importable here and (through extra_paths) inside LibreOffice."""
+    folder = tmp_path / "standin"
+    folder.mkdir()
+    (folder / "lo_standin.py").write_text(STANDIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    sys.modules.pop("lo_standin", None)
+    yield folder
+    sys.modules.pop("lo_standin", None)
+
+
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory):
+    """Profiles of this test module (never the user's cache): the first run is a cold start."""
+    return tmp_path_factory.mktemp("lo-profiles")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the bridge, without LibreOffice -------------------------------------------------------
+
+
+def test_signatures_follow_the_module(standin):
+    sigs = {s.name: s for s in lo_bridge.signatures("lo_standin")}
+    assert set(sigs) == {"KINDS", "ERRS", "NOARGS", "BOOM"}  # not _hidden, not lower_case
+    assert sigs["KINDS"].params == ("a", "b") and sigs["KINDS"].optional == (False, True)
+    assert sigs["NOARGS"].params == ()
+
+
+def test_signatures_of_tarifa_functions():
+    sigs = {s.name: s for s in lo_bridge.signatures("udfs.functions")}
+    over = sigs["MSIGN_OVERAGE"]
+    assert over.params == ("item", "used", "included", "package", "unit_price", "tariff")
+    assert over.optional == (False, False, True, True, True, True)
+    assert "MSIGN_OVERAGE_CHECK" in sigs and "NENSI_MAINT" in sigs
+
+
+def test_basic_function_text():
+    text = lo_bridge.basic_function(lo_bridge.Signature("F", ("date", "n"), (False, True)))
+    assert text.splitlines()[0] == "Function F(Optional p_date, Optional p_n)"
+    assert "If Not IsMissing(p_n) Then a(1) = p_n" in text
+    assert 'F = TarifaCall("F", a)' in text
+    xba = lo_bridge.module_xba(lo_bridge.basic_module([lo_bridge.Signature("F", (), ())]))
+    assert "&amp;location=user" in xba and "Dim out(1 To n, 1 To m)" in xba
+
+
+def test_error_values_carry_libreoffice_codes():
+    for code, number in lo_script.LO_ERRORS.items():
+        v = lo_script.error_value(code)
+        assert math.isnan(v) and lo_script.lo_error_code(v) == code, (code, number)
+    assert lo_script.lo_error_code(lo_script.error_value("#SPILL!")) == "#VALUE!"
+    assert lo_script.lo_error_code(1.0) == ""
+
+
+def test_conversions_both_ways():
+    assert lo_script.to_python(((1, "x"), (None, 2.5))) == [[1.0, "x"], [None, 2.5]]
+    assert lo_script.to_python(45809) == 45809.0 and lo_script.to_python(None) is None
+    err = {"type": "Error", "errorType": "Value"}
+    from udfs.excel_values import error_code, is_error
+
+    rows = lo_script.to_calc([[5.4, err], [dt.date(2025, 7, 1), None]], is_error, error_code)
+    assert rows[0][0] == 5.4 and lo_script.lo_error_code(rows[0][1]) == "#VALUE!"
+    assert rows[1] == (45839.0, "")  # 2025-07-01 is serial 45839; None -> empty text
+    assert lo_script.to_calc([[dt.date(1900, 2, 28)], [dt.date(1900, 3, 1)]],
+                             is_error, error_code) == ((59.0,), (61.0,))  # phantom 29 Feb 1900
+    # error codes as text never reach a cell as text (SUM would skip them)
+    assert lo_script.lo_error_code(lo_script.to_calc("#N/A", is_error, error_code)[0][0]) == "#N/A"
+    ragged = lo_script.to_calc([[1.0, 2.0], [3.0]], is_error, error_code)
+    assert lo_script.lo_error_code(ragged[1][1]) == "#N/A"
+
+
+def test_call_runs_tarifa_functions(monkeypatch):
+    monkeypatch.setattr(lo_script, "_state", {})
+    monkeypatch.setattr(lo_script, "CONFIG", {"sys_path": [], "module": "udfs.functions"})
+    rows = lo_script.call("MSIGN_OVERAGE", ((("transaction",), ("bogus",)), ((120,), (5,)),
+                                            ((100,), (1,)), None, None, None))
+    assert rows[0] == (5.4,)  # MS-1: (120 - 100) x 0.27 = 5.40
+    assert lo_script.lo_error_code(rows[1][0]) == "#VALUE!"
+    bad = lo_script.call("MSIGN_OVERAGE", ((("transaction",), ("onesign",)), ((1,), (2,), (3,))))
+    assert lo_script.lo_error_code(bad[0][0]) == "#VALUE!"  # ranges of different sizes
+
+
+def test_clean_env_strips_the_venv(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    env = libreoffice.clean_env({"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "VIRTUAL_ENV": str(venv),
+                                 "PYTHONPATH": "x", "XLWINGS_ON_SERVER": "true", "HOME": "/h"})
+    assert env == {"PATH": "/usr/bin:/bin", "HOME": "/h"}
+
+
+# --- LibreOffice ---------------------------------------------------------------------------
+
+
+def usage_workbook(path: Path) -> None:
+    """An mSign usage Table, one spilling formula over its columns, per-row formulas, SUMs."""
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("mSign")
+    rows = [["transaction", 120, 100],  # MS-1: 20 x 0.27 = 5.40
+            ["onesign", 30, 10],        # MS-2: 20 x 0.69 = 13.80
+            ["bogus", 5, 1],            # unknown item: #VALUE!
+            ["transaction", -3, 0],     # negative quantity: #NUM!
+            ["sms", 50, 0],             # MS-8: SMS has no public price: #N/A
+            ["transaction", 10, None]]  # included omitted -> 0: 10 x 0.27 = 2.70
+    ws.add_table(0, 0, len(rows), 2, {"name": "Usage", "data": rows, "columns": [
+        {"header": "Item"}, {"header": "Used"}, {"header": "Included"}]})
+    last = len(rows) + 1
+    ws.write_dynamic_array_formula(
+        f"E2:E{last}", "=MSIGN_OVERAGE(Usage[Item],Usage[Used],Usage[Included])")
+    for r in range(2, last + 1):  # the same, one plain formula per row
+        ws.write_formula(f"F{r}", f"=MSIGN_OVERAGE(A{r},B{r},C{r})")
+    ws.write_formula("H1", f"=SUM(E2:E{last})")
+    ws.write_formula("H2", "=SUM(E2,E3,E7)")
+    ws.write_formula("H3", "=ERROR.TYPE(E4)")
+    ws.write_formula("H4", "=ERROR.TYPE(E5)")
+    ws.write_formula("H5", "=ERROR.TYPE(E6)")
+    ws.write_formula("H6", "=MSIGN_SWITCH_DATE(DATE(2025,6,15))")  # MS-10: 2025-07-01
+    ws.write_formula("H7", "=MSIGN_REKONO_TX(12,2)")  # MS-3/4: 2 x ceil(12/5) = 6
+    wb.close()
+
+
+@needs_soffice
+def test_tarifa_recalc_computes_tarifa_functions(tmp_path, profiles, monkeypatch, capsys):
+    monkeypatch.setenv("TARIFA_LO_PROFILES", str(profiles))
+    src, dst = tmp_path / "usage.xlsx", tmp_path / "out" / "usage-recalc.xlsx"
+    usage_workbook(src)
+    before, mtime = sha256(src), src.stat().st_mtime_ns
+
+    assert cli.main(["recalc", str(src), "-o", str(dst), "--timeout", "120"]) == 0
+    assert "error values: 2 #N/A, 2 #NUM!, 3 #VALUE!" in capsys.readouterr().out
+
+    assert sha256(src) == before and src.stat().st_mtime_ns == mtime  # input untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "usage.xlsx"]  # no lock file
+    assert [p.name for p in dst.parent.iterdir()] == [dst.name]  # no temporary files left
+    ws = openpyxl.load_workbook(dst, data_only=True)["mSign"]
+    for col in "EF":  # the spilled column and the per-row formulas agree
+        cells = [ws[f"{col}{r}"] for r in range(2, 8)]
+        assert [c.value for c in cells[:2]] == [5.4, 13.8]  # MS-1, MS-2
+        assert cells[5].value == 2.7  # MS-1 with included omitted
+        assert [(c.data_type, c.value) for c in cells[2:5]] == [
+            ("e", "#VALUE!"), ("e", "#NUM!"), ("e", "#N/A")]  # real error cells, not text
+    assert (ws["H1"].data_type, ws["H1"].value) == ("e", "#VALUE!")  # SUM over a bad row
+    assert ws["H2"].value == pytest.approx(21.9)  # 5.40 + 13.80 + 2.70: the good rows
+    assert [ws[f"H{r}"].value for r in (3, 4, 5)] == [3, 6, 7]  # ERROR.TYPE inside Calc
+    assert ws["H6"].value == 45839  # MS-10: serial of 2025-07-01
+    assert ws["H7"].value == 6  # MS-3/4
+
+
+@needs_soffice
+def test_bridge_conversions_in_libreoffice(tmp_path, profiles, standin):
+    """A module the bridge has never seen: its functions work without any bridge change,
+    and the values LibreOffice hands over arrive in the Office.js shapes."""
+    src, dst = tmp_path / "kinds.xlsx", tmp_path / "kinds-out.xlsx"
+    wb = xlsxwriter.Workbook(src)
+    ws = wb.add_worksheet("S")
+    ws.write_column("A1", [120, "Text"])
+    ws.write_datetime("A3", dt.datetime(2025, 6, 1), wb.add_format({"num_format": "yyyy-mm-dd"}))
+    # A4 stays empty
+    ws.write_dynamic_array_formula("B1:B5", "=KINDS(A1:A4)")
+    ws.write_formula("C1", "=KINDS(A1,A2)")
+    ws.write_dynamic_array_formula("D1:D5", "=ERRS()")
+    for r in range(1, 5):
+        ws.write_formula(f"E{r}", f"=ERROR.TYPE(D{r})")
+    ws.write_formula("F1", "=SUM(D1:D4)")
+    ws.write_formula("F2", "=NOARGS()")
+    ws.write_formula("F3", "=BOOM(1)")
+    wb.close()
+    messages: list[str] = []
+    libreoffice.recalculate(src, dst, 120, module="lo_standin", values_module="lo_standin",
+                            extra_paths=(standin,), profile_root=profiles, messages=messages)
+    ws = openpyxl.load_workbook(dst, data_only=True)["S"]
+    assert [ws[f"B{r}"].value for r in range(1, 6)] == [
+        "float:120.0", "str:'Text'", "float:45809.0", "NoneType:None", "b=None"]
+    assert ws["C1"].value == "float:120.0"
+    assert [ws[f"E{r}"].value for r in range(1, 5)] == [3, 6, 7, 2]  # #VALUE! #NUM! #N/A #DIV/0!
+    assert [ws[f"D{r}"].value for r in range(1, 5)] == ["#VALUE!", "#NUM!", "#N/A", "#DIV/0!"]
+    assert ws["D5"].value == 45839  # a date comes back as its serial number
+    assert (ws["F1"].data_type, ws["F1"].value) == ("e", "#VALUE!")
+    assert ws["F2"].value == 42
+    assert (ws["F3"].data_type, ws["F3"].value) == ("e", "#VALUE!")  # a bug: error, no hang
+    assert any("BOOM: RuntimeError: a bug" in m for m in messages)
+
+
+@needs_soffice
+def test_recalc_refuses_bad_requests(tmp_path):
+    src = tmp_path / "in.xlsx"
+    usage_workbook(src)
+    with pytest.raises(libreoffice.RecalcError, match="must not be the input"):
+        libreoffice.recalculate(src, src)
+    with pytest.raises(libreoffice.RecalcError, match="cannot write"):
+        libreoffice.recalculate(src, tmp_path / "out.csv")
+    assert cli.main(["recalc", str(tmp_path / "missing.xlsx"), "-o", str(tmp_path / "o.xlsx")]
+                    ) == 2
+
+
+def test_missing_soffice_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("TARIFA_SOFFICE", str(tmp_path / "no-soffice"))
+    assert not libreoffice.available()
+    src = tmp_path / "in.xlsx"
+    src.write_bytes(b"")
+    with pytest.raises(libreoffice.RecalcError, match="not installed"):
+        libreoffice.recalculate(src, tmp_path / "out.xlsx")
+    assert not (tmp_path / "out.xlsx").exists()
+
