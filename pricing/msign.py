@@ -376,10 +376,11 @@ def billable(item: object, used: object, included: object = 0.0,
     return Result(usage.billable, usage.validity, "count")
 
 
-def _unit_prices(usage: _Usage, unit_price: object, date: object, tariff: TariffTable | None,
-                 catalog: Catalog | None) -> np.ndarray:
-    """Per-element price in ten-thousandths: the override where given, else the price list."""
-    v, shape = usage.validity, usage.shape
+def _unit_prices(items: np.ndarray, v: Validity, unit_price: object, date: object,
+                 tariff: TariffTable | None, catalog: Catalog | None) -> np.ndarray:
+    """Per-element price in ten-thousandths: the override where given, else the price list.
+    ``items`` are item indexes (255 = unknown, already failed) broadcast to ``v.shape``."""
+    shape = v.shape
     up, upv = floats(unit_price, "unit_price")
     given = ~np.isnan(up)
     if not upv.all_ok:
@@ -398,7 +399,7 @@ def _unit_prices(usage: _Usage, unit_price: object, date: object, tariff: Tariff
     days = today() if date is None else dates(date)
     days = np.where(np.isnat(days), today(), days)  # an empty date cell means today
     table, day_idx, tv = price_table(ITEMS, days, cat, tariff)
-    item = np.where(usage.idx == _UNKNOWN, 0, usage.idx) if not v.all_ok else usage.idx
+    item = np.where(items == _UNKNOWN, 0, items) if not v.all_ok else items
     need = np.broadcast_to(~given, shape)
     if table.shape[1] == 1:  # one day for all elements: gather from 8 prices
         catalog_price = table[:, 0][item]
@@ -420,6 +421,23 @@ def _unit_prices(usage: _Usage, unit_price: object, date: object, tariff: Tariff
                     catalog_price)
 
 
+def unit_prices(item: object, unit_price: object = np.nan, date: object = None, *,
+                tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Result:
+    """The unit price ``overage`` uses for each element, in ten-thousandths of a euro
+    (kind "price_e4"): ``unit_price`` where not NaN, else the tariff table / price list in
+    force on ``date`` (None or NaT = today). ``sms`` without a price is an error (MS-8)."""
+    idx = code_index(item, ITEMS)
+    shape = np.broadcast_shapes(idx.shape, np.shape(unit_price),
+                                () if date is None else np.shape(date))
+    v = Validity(shape)
+    full = np.broadcast_to(idx, shape)
+    if (idx == _UNKNOWN).any():
+        raw = np.broadcast_to(np.asarray(item, dtype=object), shape).reshape(-1)
+        fail_each(v, full == _UNKNOWN, lambda k: _unknown_item(raw[k]))
+    price = _unit_prices(full, v, unit_price, date, tariff, catalog)
+    return Result(np.where(v.ok, price, 0), v, "price_e4")
+
+
 def overage(item: object, used: object, included: object = 0.0, package: object = "",
             unit_price: object = np.nan, date: object = None, *,
             tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Result:
@@ -433,7 +451,7 @@ def overage(item: object, used: object, included: object = 0.0, package: object 
     """
     extra = (np.shape(unit_price), () if date is None else np.shape(date))
     usage = _Usage(item, used, included, package, extra)
-    price = _unit_prices(usage, unit_price, date, tariff, catalog)
+    price = _unit_prices(usage.idx, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
     price = np.where(v.ok, price, 0) if not v.all_ok else price
     cents = line_cents(usage.billable, price, v)
@@ -501,7 +519,7 @@ def bill_lines(items: object, used: object, included: object = 0.0, package: obj
     """
     extra = (np.shape(unit_price), () if date is None else np.shape(date))
     usage = _Usage(items, used, included, package, extra)
-    price = _unit_prices(usage, unit_price, date, tariff, catalog)
+    price = _unit_prices(usage.idx, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
     cents = line_cents(np.where(v.ok, usage.billable, 0), np.where(v.ok, price, 0), v)
     if not v.all_ok:

@@ -388,3 +388,13 @@ def test_prices_by_date_over_a_long_range():
     assert r.ok.tolist() == [False, True, True, True, True]
     assert r.values[1:].tolist() == [200, 200, 300, 200]  # 10 x 0.20 / 0.30
     assert "tariff table" in r.reason[0]
+
+
+def test_unit_prices_are_the_ones_overage_uses():
+    # MS-1 0.27, MS-7 3.30, MS-8 from the override 0.0456, an unknown item is an error
+    r = msign.unit_prices([" Transaction", "storage_gb", "sms", "sms", "bogus"],
+                          [np.nan, np.nan, 0.0456, np.nan, np.nan])
+    assert r.kind == "price_e4"
+    assert r.ok.tolist() == [True, True, True, False, False]
+    assert r.values[:3].tolist() == [2700, 33000, 456]
+    assert r.reason[3].startswith("MS-8") and "unknown mSign item" in r.reason[4]
