@@ -58,12 +58,12 @@ REKONO_DOCUMENTS_PER_TRANSACTION = 5  # MS-3/MS-4: a transaction covers up to 5 
 _STORAGE = ITEMS.index("storage_gb")
 _UNKNOWN = 255
 _NO_PACKAGE = 0  # package index 0 is "" (none given); 1..4 are PACKAGES
-_RULE_OF = np.array([RULES[i] for i in ITEMS], dtype=object)
 _INT_LIMIT = 2**62
 
 
 # --- shared fast paths ---------------------------------------------------------------------
-# These are vectorised helpers used by msign and nensi. They keep the exact semantics of
+# Vectorised helpers used by msign and nensi (candidates for money.py / catalog.py, see
+# bench/engine.md). They keep the exact semantics of
 # money/catalog but skip work in the common all-good case (see bench/engine.md).
 
 class _CodeTable(dict):
