@@ -260,6 +260,27 @@ def test_bridge_conversions_in_libreoffice(tmp_path, profiles, standin):
 
 
 @needs_soffice
+def test_a_broken_bridge_fails_the_run(tmp_path, profiles, standin, monkeypatch):
+    """Never an output full of #VALUE! because the bridge is broken: the run fails."""
+    src = tmp_path / "in.xlsx"
+    wb = xlsxwriter.Workbook(src)
+    wb.add_worksheet("S").write_formula("A1", "=NOARGS()")
+    wb.close()
+    # LibreOffice's Python cannot import the module (its folder is not on its sys.path)
+    with pytest.raises(libreoffice.RecalcError, match="could not load.*ModuleNotFoundError"):
+        libreoffice.recalculate(src, tmp_path / "a.xlsx", 120, module="lo_standin",
+                                values_module="lo_standin", profile_root=profiles)
+    # Basic cannot find the Python script (as without libreoffice-script-provider-python)
+    real = lo_bridge.script_uri
+    monkeypatch.setattr(lo_bridge, "script_uri", lambda: real("no_such_bridge.py"))
+    with pytest.raises(libreoffice.RecalcError, match="Basic could not call the Python bridge"):
+        libreoffice.recalculate(src, tmp_path / "b.xlsx", 120, module="lo_standin",
+                                values_module="lo_standin", extra_paths=(standin,),
+                                profile_root=profiles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx", "standin"]  # no output
+
+
+@needs_soffice
 def test_recalc_refuses_bad_requests(tmp_path):
     src = tmp_path / "in.xlsx"
     usage_workbook(src)

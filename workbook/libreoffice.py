@@ -305,8 +305,13 @@ def _convert(soffice: str, profile: Path, book: Path, outdir: Path, suffix: str,
 
 
 def _refuse_broken_bridge(reported: list[str]) -> None:
-    """Functions that could not even be loaded inside LibreOffice would leave every Tarifa
-    cell #VALUE!: that is a broken installation, not a result."""
+    """A bridge that cannot reach Python, or functions that cannot be loaded inside
+    LibreOffice, would leave every Tarifa cell #VALUE!: a broken installation, not a result."""
+    basic = [ln for ln in reported if ln.startswith("tarifa-basic:")]
+    if basic:
+        raise RecalcError("LibreOffice's Basic could not call the Python bridge (are "
+                          "python3-uno and libreoffice-script-provider-python installed?): "
+                          + "; ".join(basic[:3]))
     broken = [ln for ln in reported if "ModuleNotFoundError" in ln or "ImportError" in ln]
     if broken:
         raise RecalcError("LibreOffice's Python could not load Tarifa's functions (is its "

@@ -81,17 +81,32 @@ def _log(message: str) -> None:
 
 def _setup() -> dict:
     """Import the functions (once per LibreOffice process)."""
+    if "failed" in _state:  # do not retry a failed import on every call
+        raise ImportError(_state["failed"])
     if not _state:
-        for p in reversed(CONFIG.get("sys_path", [])):
-            if p not in sys.path:
-                sys.path.insert(0, p)
-        import importlib
-
-        _state["functions"] = importlib.import_module(CONFIG.get("module", "udfs.functions"))
-        values = importlib.import_module(CONFIG.get("values_module", "udfs.excel_values"))
-        _state["is_error"] = values.is_error
-        _state["error_code"] = values.error_code
+        try:
+            _load()
+        except Exception as e:
+            _state.clear()
+            _state["failed"] = f"{type(e).__name__}: {e}"
+            raise ImportError(_state["failed"]) from e
     return _state
+
+
+def _load() -> None:
+    wanted = CONFIG.get("python")
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if wanted and wanted != running:  # compiled packages (numpy) of the venv would not load
+        raise ImportError(f"LibreOffice's Python is {running}, the venv's is {wanted}")
+    for p in reversed(CONFIG.get("sys_path", [])):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    import importlib
+
+    _state["functions"] = importlib.import_module(CONFIG.get("module", "udfs.functions"))
+    values = importlib.import_module(CONFIG.get("values_module", "udfs.excel_values"))
+    _state["is_error"] = values.is_error
+    _state["error_code"] = values.error_code
 
 
 def to_python(value: object) -> object:
@@ -165,7 +180,7 @@ def call(name: str, args: tuple = ()) -> tuple:
         return to_calc(result, state["is_error"], state["error_code"])
     except Exception as e:  # noqa: BLE001 - nothing may escape into Basic
         _log(f"{name}: {type(e).__name__}: {e}")
-        if not isinstance(e, ValueError):  # CallError is a ValueError: the user's input
+        if not isinstance(e, (ValueError, ImportError)):  # CallError is the user's input
             _log(traceback.format_exc())
         return ((error_value("#VALUE!"),),)
 
