@@ -40,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
         formulas, errors = formula_errors(args.input, out)
         shown = ", ".join(f"{n} {code}" for code, n in sorted(errors.items())) or "none"
         print(f"  {formulas} formula cells; error values: {shown}")
+        if errors.get("#NAME?"):
+            print("  #NAME? is a function LibreOffice does not know: not in "
+                  f"{args.module}, or missing in this LibreOffice (7.4 has no XLOOKUP, LET, "
+                  "UNIQUE, SORT)", file=sys.stderr)
     return 0
 
 

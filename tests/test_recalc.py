@@ -194,6 +194,7 @@ def usage_workbook(path: Path) -> None:
     ws.write_formula("H5", "=ERROR.TYPE(E6)")
     ws.write_formula("H6", "=MSIGN_SWITCH_DATE(DATE(2025,6,15))")  # MS-10: 2025-07-01
     ws.write_formula("H7", "=MSIGN_REKONO_TX(12,2)")  # MS-3/4: 2 x ceil(12/5) = 6
+    ws.write_formula("H8", "=NO_SUCH_FUNCTION(1)")
     wb.close()
 
 
@@ -205,7 +206,9 @@ def test_tarifa_recalc_computes_tarifa_functions(tmp_path, profiles, monkeypatch
     before, mtime = sha256(src), src.stat().st_mtime_ns
 
     assert cli.main(["recalc", str(src), "-o", str(dst), "--timeout", "120"]) == 0
-    assert "error values: 2 #N/A, 2 #NUM!, 3 #VALUE!" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "20 formula cells; error values: 2 #N/A, 1 #NAME?, 2 #NUM!, 3 #VALUE!" in printed.out
+    assert "#NAME? is a function LibreOffice does not know" in printed.err
 
     assert sha256(src) == before and src.stat().st_mtime_ns == mtime  # input untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "usage.xlsx"]  # no lock file
@@ -222,6 +225,7 @@ def test_tarifa_recalc_computes_tarifa_functions(tmp_path, profiles, monkeypatch
     assert [ws[f"H{r}"].value for r in (3, 4, 5)] == [3, 6, 7]  # ERROR.TYPE inside Calc
     assert ws["H6"].value == 45839  # MS-10: serial of 2025-07-01
     assert ws["H7"].value == 6  # MS-3/4
+    assert (ws["H8"].data_type, ws["H8"].value) == ("e", "#NAME?")
 
 
 @needs_soffice
