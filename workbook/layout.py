@@ -1,0 +1,187 @@
+"""Where everything sits in the template: sheets, Excel Tables, their columns and named cells.
+
+The template writer (``workbook.template``) and the usage reader (``workbook.usage``) both use
+these definitions, so a column renamed here is renamed everywhere. A table's columns are the
+*inputs* (the Table); its results are spilled formulas placed beside it (a spill cannot live
+inside a Table), described in ``workbook.formulas``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pricing import esign, msign, nensi
+
+# Column kinds: how a column is formatted, validated and read.
+TEXT, CODE, NUMBER, PRICE, DATE, MONTH, EUR, FLAG, PERCENT = (
+    "text", "code", "number", "price", "date", "month", "eur", "flag", "percent")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One input column of a Table: header text, kind, dropdown choices, width, comment."""
+
+    header: str
+    kind: str = TEXT
+    choices: tuple[str, ...] = ()
+    width: float = 14
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """An Excel Table of inputs: name, sheet, header row (0-based), first column, columns."""
+
+    name: str
+    sheet: str
+    row: int
+    col: int
+    columns: tuple[Col, ...]
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def ref(self, header: str) -> str:
+        """The structured reference of one column, e.g. ``Usage_mSign[Used]``."""
+        if header not in self.headers:
+            raise KeyError(f"{self.name} has no column {header!r}")
+        return f"{self.name}[{header}]"
+
+    @property
+    def result_col(self) -> int:
+        """First sheet column of the results spilled beside the Table (one gap column)."""
+        return self.col + len(self.columns) + 1
+
+
+# --- sheet names ---------------------------------------------------------------------------
+START, TARIFFS, MSIGN, ESIGN, NENSI, QUOTE, BILL, ESTIMATE = (
+    "Start", "Tariffs", "mSign", "eSign", "NENSI", "Quote", "Bill", "Estimate")
+SHEETS = (START, TARIFFS, MSIGN, ESIGN, NENSI, QUOTE, BILL, ESTIMATE)
+
+# --- code lists for dropdowns ------------------------------------------------------------------
+PACKAGES = msign.PACKAGES
+ITEMS = msign.ITEMS
+PLANS = esign.PLAN_TIERS
+EVENTS = tuple(esign.EVENTS)
+KINDS = ("electronic", "qualified")
+SERVICES = nensi.SERVICES
+CHARGES = tuple(nensi.CHARGES)
+STATUSES = ("active", "record only")
+FLAGS = ("TRUE", "FALSE")
+PRICE_LISTS = ("mSign", "eSign", "NENSI")
+
+# --- Tariffs sheet -----------------------------------------------------------------------------
+TARIFF_COLUMNS = (
+    Col("Code", CODE, width=20), Col("Unit price", PRICE, width=12),
+    Col("Valid from", DATE, width=12), Col("Valid to", DATE, width=12), Col("Unit", width=18),
+    Col("Rule", width=8), Col("Description (sl)", width=44), Col("Description (de)", width=40),
+    Col("Description (en)", width=40), Col("Note", width=44),
+)
+# The price list version each family's functions get as their `tariff` argument.
+TARIFF_FOR = {"msign": "Tariff_msign", "esign": "Tariff_esign_2024", "nensi": "Tariff_nensi_2019"}
+
+
+def tariff_table_name(price_list_id: str) -> str:
+    """Table name of one price list version: ``esign-2024`` -> ``Tariff_esign_2024``."""
+    return "Tariff_" + price_list_id.replace("-", "_")
+
+
+def tariff_arg(family: str) -> str:
+    """The `tariff` argument of a family's functions: code, unit price and valid-from columns
+    with their header row. (LibreOffice 7.4 rejects ``Table[#All]``; this form works in both.)"""
+    return f"{TARIFF_FOR[family]}[[#All],[Code]:[Valid from]]"
+
+
+VAT = TableDef("VAT_Rates", TARIFFS, 0, 0, (
+    Col("Price list", TEXT, PRICE_LISTS, 12), Col("VAT rate %", PERCENT, width=11),
+    Col("Note", width=60)))
+PACKAGE_ITEMS = ITEMS
+PACKAGES_TABLE = TableDef("Packages_mSign", TARIFFS, 0, 0, (
+    Col("Package", CODE, PACKAGES, 12), Col("Monthly fee", PRICE, width=12),
+    *(Col(f"Included {i}", NUMBER, width=11) for i in PACKAGE_ITEMS)))
+DISCOUNTS_TABLE = TableDef("DiscountTiers_NENSI", TARIFFS, 0, 0, (
+    Col("Service", CODE, SERVICES + CHARGES, 16), Col("Min quantity", NUMBER, width=13),
+    Col("Percent", NUMBER, width=10)))
+
+# --- usage sheets ------------------------------------------------------------------------------
+HEADER_ROW = 5  # 0-based row of the first Table's header on the usage sheets
+
+MSIGN_USAGE = TableDef("Usage_mSign", MSIGN, HEADER_ROW, 0, (
+    Col("Customer", TEXT, width=30), Col("Month", MONTH, width=10),
+    Col("Package", CODE, PACKAGES, 12), Col("Item", CODE, ITEMS, 13),
+    Col("Used", NUMBER, width=9), Col("Included", NUMBER, width=9,
+                                       comment="from the customer's contract (package)"),
+    Col("Unit price", PRICE, width=10, comment="optional: replaces the price list"),
+    Col("Note", width=40)))
+
+ESIGN_LICENCES = TableDef("Licences_eSign", ESIGN, HEADER_ROW, 0, (
+    Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
+    Col("Plan", CODE, PLANS, 12), Col("Main plan users", NUMBER, width=10),
+    Col("Licences", NUMBER, width=9), Col("Purchase date", DATE, width=12),
+    Col("Period start", DATE, width=12), Col("Period end", DATE, width=12),
+    Col("Monthly price", PRICE, width=10, comment="optional; needed before 2024-03-28 (ES-1)"),
+    Col("Note", width=36)))
+
+ESIGN_LEDGER = TableDef("Ledger_eSign", ESIGN, 0, 0, (
+    Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
+    Col("Date", DATE, width=12), Col("Event", CODE, EVENTS, 12),
+    Col("Kind", CODE, KINDS, 10), Col("Quantity", NUMBER, width=9),
+    Col("Licences", NUMBER, width=9), Col("Unit price", PRICE, width=10),
+    Col("Note", width=36)))
+
+NENSI_PRODUCTS = TableDef("Products_NENSI", NENSI, HEADER_ROW, 0, (
+    Col("Customer", TEXT, width=26), Col("Product", TEXT, width=20),
+    Col("Status", CODE, STATUSES, 11), Col("Entry date", DATE, width=12),
+    Col("Activation date", DATE, width=12, comment="record-only products: date activated"),
+    Col("Products", NUMBER, width=9), Col("Note", width=36)))
+
+NENSI_SERVICES = TableDef("Services_NENSI", NENSI, 0, 0, (
+    Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES, 12),
+    Col("Start date", DATE, width=12), Col("Units", NUMBER, width=9), Col("Note", width=36)))
+
+NENSI_CHARGES = TableDef("Charges_NENSI", NENSI, 0, 0, (
+    Col("Customer", TEXT, width=26), Col("Date", DATE, width=12),
+    Col("Code", CODE, CHARGES, 15), Col("Quantity", NUMBER, width=9),
+    Col("Own products", FLAG, FLAGS, 10, "TRUE: the holder's own products (NE-11, NE-7)"),
+    Col("Note", width=36)))
+
+NENSI_DISCOUNTS = TableDef("Discounts_NENSI", NENSI, 0, 0, (
+    Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES + CHARGES, 15),
+    Col("Note", width=36)))
+
+# --- Quote, Bill, Estimate ---------------------------------------------------------------------
+QUOTE_LINES = TableDef("Quote_Lines", QUOTE, 9, 0, (
+    Col("Code", CODE, width=22), Col("Quantity", NUMBER, width=10), Col("Note", width=30)))
+
+CUSTOMERS = TableDef("Bill_Customers", BILL, HEADER_ROW, 0, (
+    Col("Customer", TEXT, width=30), Col("Note", width=30)))
+
+ESTIMATE_ITEMS = TableDef("Estimate_Items", ESTIMATE, 8, 0, (
+    Col("Item", CODE, ITEMS, 13), Col("Per month", NUMBER, width=11),
+    Col("Included", NUMBER, width=10, comment="from your contract (package)"),
+    Col("Unit price", PRICE, width=10, comment="optional: replaces the price list")))
+ESTIMATE_CURVE = TableDef("Estimate_Curve", ESTIMATE, 8, 0, (
+    Col("Transactions per month", NUMBER, width=14),))
+
+# Usage tables `tarifa bill` reads, in reading order.
+USAGE_TABLES = (MSIGN_USAGE, ESIGN_LICENCES, ESIGN_LEDGER, NENSI_PRODUCTS, NENSI_SERVICES,
+                NENSI_CHARGES, NENSI_DISCOUNTS, CUSTOMERS)
+
+# Named single cells (defined names) and where they are.
+NAMES = {
+    "BillMonth": (BILL, 2, 1), "BillEnd": (BILL, 3, 1),
+    "QuoteCustomer": (QUOTE, 2, 1), "QuoteList": (QUOTE, 3, 1), "QuoteDate": (QUOTE, 4, 1),
+    "QuoteVAT": (QUOTE, 5, 1),
+    "EstimatePackage": (ESTIMATE, 2, 1), "EstimateFee": (ESTIMATE, 3, 1),
+}
+
+
+def a1(row: int, col: int, absolute: bool = True) -> str:
+    """A1 address of a 0-based cell."""
+    letters = ""
+    c = col + 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"${letters}${row + 1}" if absolute else f"{letters}{row + 1}"

@@ -1,0 +1,77 @@
+"""The words of the template: the Start sheet's text and the decisions we took (RULES.md)."""
+
+from __future__ import annotations
+
+from pricing.catalog import Catalog
+
+PURPOSE = [
+    "Tarifa prices usage under three price lists - mSign (e-signatures), Tresorit eSign "
+    "(licences and signatures) and NENSI (the Slovenian medicinal-product database) - cent for "
+    "cent, with Tarifa's worksheet functions (=MSIGN_OVERAGE(...), =ESIGN_LICENCES(...), "
+    "=NENSI_MAINT(...) ...).",
+    "Sales: sheet Quote. Finance: sheets mSign, eSign, NENSI (usage) and Bill (the month's "
+    "bills). Customers: sheet Estimate.",
+    "Yellow cells are inputs (Excel Tables: add rows at the bottom). Blue cells are results: "
+    "one formula per column, spilled beside the Table - do not type into them.",
+    "A bad input gives an Excel error (#VALUE!, #NUM!, #N/A) in its row only; the Check "
+    "column beside it says why. An error is never shown as 0.",
+    "Rows whose customer is 'Sample - bad input d.o.o.' show such errors on purpose. All "
+    "customers marked (sample) are fictional: replace the sample rows with your own.",
+    "Prices exclude VAT; amounts are rounded half-up to the cent once per line; VAT is "
+    "computed per rate on the rate's net total (sheet Bill).",
+]
+
+RUNTIMES = [
+    ("Desktop Excel on Windows", "xlwings add-in (python install.py sets it up; free, BSD)"),
+    ("Any Excel incl. web and Mac", "xlwings Lite add-in with the bundle from `tarifa lite` "
+     "(free)"),
+    ("Many users, one server", "xlwings Server: `tarifa serve` (commercial or "
+     "non-commercial licence)"),
+    ("No Excel (Linux)", "`tarifa bill Tarifa.xlsx --month YYYY-MM -o bills.xlsx` prices the "
+     "same tables with the same functions; `tarifa recalc` recalculates in LibreOffice"),
+]
+
+# Our decisions where the price lists are silent (RULES.md), in plain words.
+DECISIONS = [
+    ("MS-3/MS-4", "Rekono transactions for a signing = signers x ceil(documents / 5)."),
+    ("MS-7", "Storage beyond the package is billed per started GB (2.4 GB over -> 3 GB); "
+     "storage on MINI or START is an error, not 0."),
+    ("MS-8", "The SMS price is not in mSign's price list: enter it on the Tariffs sheet (row "
+     "sms) or per row as Unit price. Without it an SMS charge is an error (#N/A), never 0."),
+    ("MS-*", "mSign package fees and included quantities are contract data, not public: "
+     "enter them yourself (Tariffs: Packages_mSign; usage rows: Included)."),
+    ("MS-9", "Each usage row prices one month's quantities beyond the package; the Bill "
+     "sheet bills the rows of its month."),
+    ("ES-15", "Licences bought mid-period are prorated by days: licences x monthly price x "
+     "months in the period x days from purchase to period end (both counted) / days in the "
+     "period. A purchase date outside the period is an error."),
+    ("ES-7/ES-10/ES-11", "Signatures are used from the free quota (10 electronic + 6 "
+     "qualified per subscription) first, then bought ones; a request beyond the quota is "
+     "refused, not charged."),
+    ("ES-1", "eSign purchases before 28 March 2024 follow the legacy plan, whose prices are "
+     "not public: give the price per row (Monthly price / Unit price), else an error."),
+    ("NE-6", "Annual NENSI fees are prorated by whole months, the start month counted in full: "
+     "fee x (13 - start month) / 12; renewals are billed in full each January."),
+    ("NE-10", "A record-only product is charged maintenance from the month after its "
+     "activation; before activation nothing."),
+    ("NE-12", "Discount tiers are a table you fill in (Tariffs: DiscountTiers_NENSI); with "
+     "no tiers there is no discount."),
+    ("NENSI", "The 2019 NENSI price list (archived 2022-12-31) is the latest known and applies "
+     "until a newer one is added."),
+    ("Tarifa", "(our decision) Bills: a usage row is billed in the month of its Month / "
+     "purchase / start / event date; NENSI maintenance for the Bill sheet's month."),
+    ("Tarifa", "(our decision) VAT rate per price list, default 22 % (SI) for all three; "
+     "change it in VAT_Rates (SI reduced 9.5 %, DE 19 % are other rates)."),
+    ("Tarifa", "(our decision) Legacy eSign prices: the eSign functions get the 2024 price "
+     "table; a legacy price is given per row (ES-1)."),
+]
+
+
+def versions(catalog: Catalog) -> list[tuple[str, str, str, str]]:
+    """(price list, version id, valid from, valid to) for the Start sheet."""
+    rows = []
+    for fam in catalog.families():
+        for pl in catalog.versions(fam):
+            rows.append((pl.name, pl.id, str(pl.valid_from or "(open)"),
+                         str(pl.valid_to or "(open)")))
+    return rows

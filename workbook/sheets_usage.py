@@ -1,0 +1,139 @@
+"""The usage sheets mSign, eSign and NENSI: input Tables, and beside each Table its results,
+each column ONE spilling formula over whole Table columns, plus a Check column (the
+function's _CHECK companion: "OK" or why the row is an error)."""
+
+from __future__ import annotations
+
+from workbook import layout as L
+
+GAP = 4  # empty rows between stacked Tables
+
+
+def _args(table: L.TableDef, *headers: str) -> str:
+    return ",".join(table.ref(h) for h in headers)
+
+
+def _title(book, ws, title: str, lines: list[str]) -> None:
+    ws.write(0, 0, title, book.st.title)
+    for i, line in enumerate(lines):
+        ws.write(1 + i, 0, line, book.st.note)
+
+
+def _priced(book, ws, placed, fn: str, args: str, kind: str = L.EUR,
+            headers: tuple[str, ...] = ("Charge",), width: float = 12) -> None:
+    """Result columns ``fn(args)`` and the check ``fn_CHECK(args)`` beside a Table."""
+    book.spill(ws, placed, 0, headers, f"={book.fn(fn)}({args})", kind, width)
+    book.spill(ws, placed, len(headers), ("Check",), f"={book.fn(fn + '_CHECK')}({args})",
+               L.TEXT)
+
+
+def write_msign(book, ws) -> None:
+    t = L.MSIGN_USAGE
+    _title(book, ws, "mSign - use beyond the package, one row per customer, month and item",
+           ["Charge = max(0, Used - Included) x unit price (MS-1..MS-8); storage per started "
+            "GB, only SMART/ENTERPRISE (MS-7); SMS needs a price (MS-8).",
+            "Included: the customer's contract quantity. Unit price: optional, replaces the "
+            "price list. The Bill sheet bills the rows of its month (MS-9)."])
+    ws.freeze_panes(t.row + 1, 0)
+    placed = book.add_table(ws, t, t.row, book.tables[t.name])
+    args = _args(t, "Item", "Used", "Included", "Package", "Unit price") + "," + \
+        L.tariff_arg("msign")
+    _priced(book, ws, placed, "MSIGN_OVERAGE", args)
+
+
+def write_esign(book, ws) -> None:
+    t = L.ESIGN_LICENCES
+    _title(book, ws, "eSign - licences (prorated) and the signature quota ledger",
+           ["Licence charge = licences x monthly price x months in the period x days from "
+            "purchase to period end / days in the period (ES-15); licences <= main-plan users "
+            "(ES-5); plans professional/business/enterprise (ES-3).",
+            "Ledger: free 10 electronic + 6 qualified per subscription, used first; buying "
+            "costs 0.30 / 2.50 per signature (ES-7..ES-11). Billed in the month of the "
+            "purchase / event date."])
+    ws.freeze_panes(t.row + 1, 0)
+    placed = book.add_table(ws, t, t.row, book.tables[t.name])
+    args = _args(t, "Licences", "Main plan users", "Plan", "Purchase date", "Period start",
+                 "Period end", "Monthly price") + "," + L.tariff_arg("esign")
+    _priced(book, ws, placed, "ESIGN_LICENCES", args)
+
+    lt = L.ESIGN_LEDGER
+    row = placed.last + GAP
+    ws.write(row - 1, 0, "Signature quota ledger (rows in any order; per subscription by date)",
+             book.st.subtitle)
+    placed = book.add_table(ws, lt, row, book.tables[lt.name])
+    args = _args(lt, "Subscription", "Date", "Event", "Kind", "Quantity", "Licences",
+                 "Unit price") + "," + L.tariff_arg("esign")
+    headers = ("Free electronic left", "Free qualified left", "Bought electronic left",
+               "Bought qualified left", "Licences held", "Cost")
+    book.spill(ws, placed, 0, headers, f"={book.fn('ESIGN_LEDGER')}({args})", "count", 11)
+    # the cost column (last of the spill) is money: re-format its (cached 0) cells
+    for r in range(placed.first, placed.last + 1):
+        ws.write_number(r, lt.result_col + 5, 0, book.st.result(L.EUR))
+    book.spill(ws, placed, len(headers), ("Check",),
+               f"={book.fn('ESIGN_LEDGER_CHECK')}({args})", L.TEXT)
+
+
+def write_nensi(book, ws) -> None:
+    st = book.st
+    t = L.NENSI_PRODUCTS
+    _title(book, ws, "NENSI - maintenance, annual fees, one-off charges and discounts",
+           ["Maintenance for the Bill sheet's month: products x 1.1140 from the month after "
+            "entry (NE-10); record-only products from the month after activation.",
+            "Annual fees prorated by months to year end (NE-6); exports free for the holder's "
+            "own products (NE-11); discounts from your tier table (NE-12)."])
+    ws.freeze_panes(t.row + 1, 0)
+    ws.write(t.row - 1, 0, "Products - maintenance for the month", st.subtitle)
+    ws.write_formula(t.row - 1, 3, '="Month: "&TEXT(BillMonth,"yyyy-mm")', st.label)
+    placed = book.add_table(ws, t, t.row, book.tables[t.name])
+    p = {h: t.ref(h) for h in t.headers}
+    maint = f"{book.fn('NENSI_MAINT')}({p['Entry date']},BillMonth,{p['Products']}," \
+            f"{L.tariff_arg('nensi')})"
+    record = f"{book.fn('NENSI_MAINT_RECORD')}({p['Entry date']},{p['Activation date']}," \
+             f"BillMonth,{p['Products']},{L.tariff_arg('nensi')})"
+    # NE-10 decision: a record-only product without activation has no maintenance (0 is the
+    # right amount there, not a hidden error).
+    book.spill(ws, placed, 0, ("Maintenance",),
+               f'=IF({p["Status"]}="record only",IF({p["Activation date"]}="",0,{record}),'
+               f"{maint})", L.EUR)
+    book.spill(ws, placed, 1, ("Check",),
+               f'=IF({p["Status"]}="record only",IF({p["Activation date"]}="","OK",'
+               f"{record.replace('(', '_CHECK(', 1)}),{maint.replace('(', '_CHECK(', 1)})",
+               L.TEXT)
+
+    st_t = L.NENSI_SERVICES
+    row = placed.last + GAP
+    ws.write(row - 1, 0, "User services - annual fees, billed in the start month", st.subtitle)
+    placed = book.add_table(ws, st_t, row, book.tables[st_t.name])
+    args = _args(st_t, "Service", "Start date", "Units") + "," + L.tariff_arg("nensi")
+    _priced(book, ws, placed, "NENSI_ANNUAL", args, headers=("Annual fee",))
+
+    ct = L.NENSI_CHARGES
+    row = placed.last + GAP
+    ws.write(row - 1, 0, "One-off charges and exports (NE-7..NE-11)", st.subtitle)
+    placed = book.add_table(ws, ct, row, book.tables[ct.name])
+    args = _args(ct, "Code", "Quantity", "Own products", "Date") + "," + L.tariff_arg("nensi")
+    _priced(book, ws, placed, "NENSI_CHARGE", args, headers=("Amount",))
+    amounts = book.results["Charges_NENSI.Amount"]
+
+    dt_ = L.NENSI_DISCOUNTS
+    row = placed.last + GAP
+    ws.write(row - 1, 0, "Discounts for the month (NE-12): quantity and amount of the "
+                         "customer's charges with that code in the Bill sheet's month",
+             st.subtitle)
+    placed = book.add_table(ws, dt_, row, book.tables[dt_.name])
+    crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},Charges_NENSI[Code],"
+            f'{dt_.ref("Service")},Charges_NENSI[Date],">="&BillMonth,'
+            f'Charges_NENSI[Date],"<="&BillEnd')
+    qty = book.spill(ws, placed, 0, ("Month quantity",),
+                     f"=SUMIFS(Charges_NENSI[Quantity],{crit})", "count")
+    amt = book.spill(ws, placed, 1, ("Month amount",), f"=SUMIFS({amounts},{crit})", L.EUR)
+    tiers = "DiscountTiers_NENSI[[#All],[Service]:[Percent]]"
+    args = f"{dt_.ref('Service')},{_local(qty)},{_local(amt)},{tiers}"
+    book.spill(ws, placed, 2, ("Discount",), f"={book.fn('NENSI_DISCOUNT')}({args})", L.EUR)
+    book.spill(ws, placed, 3, ("Check",), f"={book.fn('NENSI_DISCOUNT_CHECK')}({args})",
+               L.TEXT)
+
+
+def _local(rng: str) -> str:
+    """A same-sheet range without its sheet name."""
+    return rng.split("!", 1)[1]
