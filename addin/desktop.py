@@ -123,8 +123,9 @@ def setup_desktop(template: Path | None = None, say: Say = print) -> int:
     """The desktop set-up; 0 when done or when this machine cannot have it (not an error)."""
     if not excel_available():
         system = {"linux": "Linux", "darwin": "macOS"}.get(sys.platform, sys.platform)
-        say(f"Desktop xlwings: skipped - its worksheet functions need Excel on Windows, and "
-            f"this machine is {system}" + ("" if sys.platform != "win32" else " without Excel")
+        say(f"Desktop xlwings: skipped - this step needs Excel on Windows (the functions run "
+            f"through Excel's VBA and COM), and this machine is {system}"
+            + (" without Excel" if sys.platform == "win32" else "")
             + ". Use xlwings Lite (tarifa lite) or xlwings Server (tarifa serve) here.")
         return 0
     if not install_addin(say):
