@@ -20,7 +20,7 @@ import pytest
 import xlsxwriter
 
 from addin import cli
-from workbook import libreoffice, lo_bridge, lo_script
+from workbook import libreoffice, lo_bridge, lo_checks, lo_script
 
 needs_soffice = pytest.mark.skipif(
     not libreoffice.available(),
@@ -282,6 +282,39 @@ def test_a_broken_bridge_fails_the_run(tmp_path, profiles, standin, monkeypatch)
                                 values_module="lo_standin", extra_paths=(standin,),
                                 profile_root=profiles)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx", "standin"]  # no output
+
+
+def short_array_workbook(path: Path) -> None:
+    """A 3-row Table; one spilling formula over 3 rows (right), one over 2 (too short)."""
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("S")
+    rows = [["transaction", 120, 100], ["onesign", 30, 10], ["transaction", 10, 0]]
+    ws.add_table(0, 0, 3, 2, {"name": "U", "data": rows, "columns": [
+        {"header": "Item"}, {"header": "Used"}, {"header": "Included"}]})
+    ws.write_dynamic_array_formula("E2:E4", "=MSIGN_OVERAGE(U[Item],U[Used],U[Included])")
+    ws.write_dynamic_array_formula("F2:F3", "=MSIGN_OVERAGE(U[Item],U[Used],U[Included])")
+    ws.write_dynamic_array_formula("G2:G2", "=SUM(MSIGN_OVERAGE(U[Item],U[Used]))")
+    wb.close()
+
+
+def test_short_array_ranges_are_found(tmp_path):
+    src = tmp_path / "short.xlsx"
+    short_array_workbook(src)
+    found = lo_checks.short_arrays(src, {"MSIGN_OVERAGE"})
+    assert len(found) == 1 and found[0].startswith("S!F2:F3: 2 rows for a Table of 3 rows")
+    assert lo_checks.short_arrays(src, {"NENSI_MAINT"}) == []
+
+
+@needs_soffice
+def test_recalc_fails_when_libreoffice_cuts_rows_off(tmp_path, profiles, monkeypatch, capsys):
+    monkeypatch.setenv("TARIFA_LO_PROFILES", str(profiles))
+    src, dst = tmp_path / "short.xlsx", tmp_path / "short-out.xlsx"
+    short_array_workbook(src)
+    assert cli.main(["recalc", str(src), "-o", str(dst)]) == 1
+    assert "rows lost: S!F2:F3" in capsys.readouterr().err
+    ws = openpyxl.load_workbook(dst, data_only=True)["S"]
+    assert [ws[f"E{r}"].value for r in (2, 3, 4)] == [5.4, 13.8, 2.7]  # MS-1, MS-2, MS-1
+    assert [ws[f"F{r}"].value for r in (2, 3, 4)] == [5.4, 13.8, None]  # 2.70 cut off
 
 
 @needs_soffice
