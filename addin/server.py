@@ -76,7 +76,7 @@ class Settings:
         Server), TARIFA_SERVER_URL, TARIFA_MANIFEST_ID; the rest default."""
         env = os.environ if env is None else env
         return cls(
-            namespace=env.get("XLWINGS_FUNCTIONS_NAMESPACE", "") or DEFAULT_NAMESPACE,
+            namespace=env.get("XLWINGS_FUNCTIONS_NAMESPACE", DEFAULT_NAMESPACE),
             license_key=env.get("XLWINGS_LICENSE_KEY", ""),
             base_url=env.get("TARIFA_SERVER_URL", ""),
             manifest_id=env.get("TARIFA_MANIFEST_ID", ""),
@@ -95,9 +95,9 @@ class Settings:
 
     def check(self) -> None:
         """Raise ValueError for a setting Excel would refuse."""
-        if not _NAMESPACE.fullmatch(self.namespace):
+        if self.namespace and not _NAMESPACE.fullmatch(self.namespace):
             raise ValueError(f"namespace {self.namespace!r}: 1-32 letters, digits or '_', "
-                             "starting with a letter")
+                             "starting with a letter (or empty: no namespace)")
         if not self.public_url().startswith("https://"):
             raise ValueError(f"server URL {self.public_url()!r}: Excel loads add-ins only over "
                              "https://")
@@ -196,7 +196,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--namespace", default=env.namespace,
                         help="formula prefix, =NAMESPACE.MSIGN_OVERAGE(...) (default "
-                             "$XLWINGS_FUNCTIONS_NAMESPACE or TARIFA)")
+                             "$XLWINGS_FUNCTIONS_NAMESPACE or TARIFA); \"\" for none: "
+                             "=MSIGN_OVERAGE(...) as in Lite and desktop (untested in Excel)")
     parser.add_argument("--license-key", default=env.license_key,
                         help="xlwings licence key (default $XLWINGS_LICENSE_KEY); "
                              "'noncommercial' for noncommercial use only")
@@ -238,7 +239,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.write_manifest:
         path = write_manifest(settings, Path(args.write_manifest))
-        print(f"Wrote {path} (namespace {settings.namespace}, server {settings.public_url()})")
+        print(f"Wrote {path}: formulas ={assets.formula_prefix(settings.namespace)}NAME(...), "
+              f"server {settings.public_url()}")
         return 0
     if not settings.license_key:
         print("tarifa serve: xlwings Server needs a licence key: --license-key or "
@@ -252,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Tarifa on xlwings Server: {local}\n"
           f"  manifest:  {local}/manifest.xml (sideload it into Excel; it points to "
           f"{settings.public_url()})\n"
-          f"  formulas:  ={settings.namespace}.MSIGN_OVERAGE(\"transaction\", 120, 100)\n"
+          f"  formulas:  ={assets.formula_prefix(settings.namespace)}MSIGN_OVERAGE("
+          f"\"transaction\", 120, 100)\n"
           f"  licence:   {LICENCE_NOTE}", flush=True)
     if scheme == "http":
         print("  note: plain http - Excel loads add-ins only over https: give --ssl-certfile/"

@@ -107,6 +107,14 @@ def test_manifest_points_excel_to_the_server_with_the_namespace():
                                                   base_url="https://tarifa.example:8443/").addin_id()
 
 
+def test_manifest_without_namespace_has_no_namespace_element():
+    # --namespace "": formulas =MSIGN_OVERAGE(...) as in Lite and desktop xlwings
+    root = ET.fromstring(server.assets.manifest_xml(server.Settings(namespace="")))
+    assert not [e for e in root.iter() if e.tag.endswith("}Namespace")]
+    assert "Tarifa.Functions.Namespace" not in server.assets.manifest_xml(
+        server.Settings(namespace=""))
+
+
 def test_settings_refuse_what_excel_would_refuse():
     for bad in (server.Settings(namespace="TARIFA.X"), server.Settings(namespace="A" * 33),
                 server.Settings(base_url="http://localhost:8000"),
