@@ -129,6 +129,13 @@ def functions_module() -> ModuleType:
     return functions
 
 
+def function_ids(module: ModuleType) -> list[tuple[str, str]]:
+    """(metadata id, Python name) of every xlwings function of ``module``."""
+    names = [getattr(module, n).__xlfunc__["name"] for n in sorted(dir(module))
+             if hasattr(getattr(module, n), "__xlfunc__")]
+    return [(name.upper(), name) for name in names]
+
+
 def create_app(settings: Settings | None = None, module: ModuleType | None = None) -> FastAPI:
     """The FastAPI app serving ``module``'s functions (default: udfs.functions)."""
     settings = settings or Settings.from_env()
@@ -139,7 +146,7 @@ def create_app(settings: Settings | None = None, module: ModuleType | None = Non
 
     module = module or functions_module()
     meta = xlwings.server.custom_functions_meta(module)
-    code = assets.functions_code(meta, CALL_PATH, xlwings.__version__)
+    code = assets.functions_code(function_ids(module), CALL_PATH, xlwings.__version__)
     app = FastAPI(title="Tarifa - xlwings Server", docs_url=None, redoc_url=None)
 
     @app.get(META_PATH)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import struct
 import zlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
@@ -107,13 +109,16 @@ def formula_prefix(namespace: str) -> str:
     return f"{namespace}." if namespace else ""
 
 
-def functions_code(meta: dict, call_path: str, xlwings_version: str) -> str:
-    """The JavaScript that registers every function of ``meta`` (custom_functions_meta)."""
+def functions_code(functions: Iterable[tuple[str, str]], call_path: str,
+                   xlwings_version: str) -> str:
+    """The JavaScript that registers each function, given as (metadata id, Python name): Excel
+    calls it by id, the server by the Python name (xlwings: id = name in upper case)."""
     parts = [_CODE_HEAD % {"call_path": json.dumps(call_path),
                            "version": json.dumps(xlwings_version)}]
-    for f in meta["functions"]:
-        parts.append(_CODE_FUNCTION % {"js": f"tarifa_{f['id']}", "name": json.dumps(f["id"]),
-                                       "id": json.dumps(f["id"])})
+    for function_id, python_name in functions:
+        js = "tarifa_" + re.sub(r"\W", "_", function_id)
+        parts.append(_CODE_FUNCTION % {"js": js, "name": json.dumps(python_name),
+                                       "id": json.dumps(function_id)})
     return "".join(parts)
 
 

@@ -85,6 +85,12 @@ def test_server_code_registers_every_function_and_posts_to_the_call_path(client)
     assert json.dumps(server.CALL_PATH) in code
 
 
+def test_code_calls_the_server_by_python_name_and_excel_by_id():
+    code = server.assets.functions_code([("HELLO", "hello")], "/call", "0.0")
+    assert 'CustomFunctions.associate("HELLO", tarifa_HELLO);' in code
+    assert 'tarifaCall("hello", ' in code
+
+
 def test_server_task_pane_loads_office_js_and_the_functions(client):
     page = client.get("/taskpane").text
     assert "office.js" in page and server.CODE_PATH in page
