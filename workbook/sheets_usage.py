@@ -91,14 +91,18 @@ def write_nensi(book, ws) -> None:
     record = f"{book.fn('NENSI_MAINT_RECORD')}({p['Entry date']},{p['Activation date']}," \
              f"BillMonth,{p['Products']},{L.tariff_arg('nensi')})"
     # NE-10 decision: a record-only product without activation has no maintenance (0 is the
-    # right amount there, not a hidden error).
+    # right amount there, not a hidden error); Status empty means active; any other status is
+    # #VALUE! (a typo must not bill a record-only product from its entry).
+    status, act = p["Status"], p["Activation date"]
+    active = f'(({status}="active")+({status}=""))>0'
     book.spill(ws, placed, 0, ("Maintenance",),
-               f'=IF({p["Status"]}="record only",IF({p["Activation date"]}="",0,{record}),'
-               f"{maint})", L.EUR)
+               f'=IF({status}="record only",IF({act}="",0,{record}),'
+               f"IF({active},{maint},#VALUE!))", L.EUR)
     book.spill(ws, placed, 1, ("Check",),
-               f'=IF({p["Status"]}="record only",IF({p["Activation date"]}="","OK",'
-               f"{record.replace('(', '_CHECK(', 1)}),{maint.replace('(', '_CHECK(', 1)})",
-               L.TEXT)
+               f'=IF({status}="record only",IF({act}="","OK",'
+               f"{record.replace('(', '_CHECK(', 1)}),IF({active},"
+               f"{maint.replace('(', '_CHECK(', 1)},"
+               f'"Status must be one of {", ".join(L.STATUSES)}"))', L.TEXT)
 
     st_t = L.NENSI_SERVICES
     row = placed.last + GAP

@@ -1,0 +1,99 @@
+"""``tarifa bill TEMPLATE.xlsx --month YYYY-MM -o bills.xlsx``: bill one month of a workbook's
+usage Tables with Tarifa's worksheet functions, without Excel.
+
+Reads the usage Tables, prices them through ``udfs.functions`` (the functions the template's
+formulas call), writes the bills workbook (never over the input; through a temporary file
+renamed when complete) and prints the per-customer totals. Bad rows are listed with sheet,
+row and reason; their customers are not billed. Exit status: 0 all billed, 2 bills written but
+some customers held back by bad rows, 1 nothing written (unreadable input, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from workbook.billrun import BillRun, price_month
+from workbook.bills import summary_rows, write_bills
+from workbook.usage import WorkbookError, read_template
+
+HELD = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("workbook", type=Path, help="the filled-in template (.xlsx)")
+    parser.add_argument("--month", required=True, help="the month to bill, YYYY-MM")
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="the bills workbook to write (.xlsx; never the input)")
+    parser.add_argument("--quiet", action="store_true", help="print only the totals table")
+
+
+def parse_month(text: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(f"{text.strip()}-01")
+    except ValueError:
+        raise ValueError(f"--month {text!r}: give the month as YYYY-MM, e.g. 2025-05") from None
+    return day
+
+
+def same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def bill_workbook(src: Path, month: dt.date, dst: Path) -> BillRun:
+    """Read ``src``, price ``month``, write ``dst``; the run (raises ValueError on bad input)."""
+    if same_file(src, dst):
+        raise ValueError(f"refusing to write the bills over the input {src}: give another -o")
+    if dst.suffix.lower() != ".xlsx":
+        raise ValueError(f"-o {dst}: the bills workbook must be an .xlsx file")
+    run = price_month(read_template(src), month)
+    write_bills(run, dst, source=src.name)
+    return run
+
+
+def format_table(run: BillRun) -> str:
+    """The per-customer totals as a text table."""
+    rows = summary_rows(run)
+    head = ["Customer", "Lines", "Net EUR", "VAT EUR", "Gross EUR", "Status"]
+    text = [[r[0], str(r[1])] + [f"{x:,.2f}" if x is not None else "-" for x in r[2:5]] + [r[5]]
+            for r in rows]
+    total = [sum(r[j] for r in rows if r[j] is not None) for j in (2, 3, 4)]
+    text.append(["Total billed", str(sum(r[1] for r in rows if r[2] is not None))]
+                + [f"{x:,.2f}" for x in total] + [""])
+    widths = [max(len(h), *(len(t[j]) for t in text)) for j, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(  # noqa: E731
+        c.ljust(w) if j in (0, 5) else c.rjust(w) for j, (c, w) in enumerate(zip(cells, widths,
+                                                                                strict=True)))
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(head), sep, *(fmt(t) for t in text[:-1]), sep, fmt(text[-1])])
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        month = parse_month(args.month)
+        run_ = bill_workbook(args.workbook, month, args.output)
+    except (ValueError, OSError) as e:
+        if isinstance(e, WorkbookError) or isinstance(e, (ValueError, OSError)):
+            print(f"tarifa bill: {e}", file=sys.stderr)
+            return 1
+        raise
+    print(f"Bills for {month:%Y-%m} from {args.workbook} ({run_.rows} usage rows):")
+    print(format_table(run_))
+    if run_.problems:
+        print(f"\n{len(run_.problems)} bad row(s) in {month:%Y-%m} - their customers are not "
+              "billed until the rows are fixed:")
+        shown = run_.problems if not args.quiet else run_.problems[:10]
+        for p in shown:
+            print(f"  {p.sheet}!{p.row}  {p.customer or '(no customer)'}: {p.reason}")
+        if len(shown) < len(run_.problems):
+            print(f"  ... and {len(run_.problems) - len(shown)} more (sheet Problems)")
+    print(f"\nWritten: {args.output}")
+    return HELD if run_.problems else 0

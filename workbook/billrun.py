@@ -1,0 +1,428 @@
+"""Price one month of a template's usage Tables through THE worksheet functions
+(``udfs.functions``, called as plain Python with whole columns, as the template's spilled
+formulas call them) and assemble per-customer bills.
+
+What is billed in a month (decisions, also on the Start sheet and in docs/template.md):
+
+* mSign rows whose Month is in the month (MS-9: one month's quantities beyond the package);
+* eSign licences by purchase date (ES-15), signature purchases by the ledger row's date (ES-7);
+* NENSI maintenance of every product row for the month (NE-10), annual fees by start date
+  (NE-6), one-off charges by date (NE-7..NE-11), discounts on the month's charges (NE-12).
+
+A bad row (an error in its result) is never dropped or counted as 0: it is a ``Problem``
+(sheet, row, customer, reason), and its customer's bill is held back (``CustomerBill.held``).
+A row whose date cannot be read belongs to no known month: it is reported in every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from pricing import bill, money
+from udfs import excel_values as xv
+from udfs import functions as F
+from workbook import layout as L
+from workbook.usage import Table
+
+PRICE_COLS = ("Code", "Unit price", "Valid from")
+TIER_COLS = ("Service", "Min quantity", "Percent")
+
+
+@dataclass
+class Problem:
+    sheet: str
+    row: int  # 1-based sheet row
+    customer: str
+    reason: str
+
+
+@dataclass
+class CustomerBill:
+    customer: str
+    lines: list[bill.Line] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # "sheet!row" per line
+    problems: list[Problem] = field(default_factory=list)
+    on_bill_sheet: bool = True
+
+    @property
+    def held(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def totals(self) -> bill.Totals:
+        return bill.totals(self.lines)
+
+
+@dataclass
+class BillRun:
+    """Everything one run computed: per table the function results per row (as the template's
+    result columns show them), per customer the bill, and the problems."""
+
+    month: dt.date
+    results: dict[str, dict[str, list[object]]] = field(default_factory=dict)
+    customers: dict[str, CustomerBill] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+
+
+def _col(values: list[object]) -> list[list[object]]:
+    return [[v] for v in values]
+
+
+def _flat(grid: list[list[object]]) -> list[object]:
+    return [r[0] for r in grid]
+
+
+def _key(name: object) -> str:
+    """Customers match as SUMIFS matches text: case-insensitively."""
+    return str(name).casefold() if name not in (None, "") else ""
+
+
+def _days(values: list[object]) -> np.ndarray:
+    """Dates of a column as datetime64[D] (NaT where empty or unreadable)."""
+    cells = xv.read_dates(_col(values), "date", required=False)
+    out = cells.values.reshape(-1).copy()
+    out[~cells.marks.ok.reshape(-1)] = np.datetime64("NaT")
+    return out
+
+
+def _in_month(days: np.ndarray, month: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """(in the month, unreadable) masks."""
+    start = np.datetime64(month, "D")
+    end = (np.datetime64(month, "M") + 1).astype("datetime64[D]") - 1
+    unknown = np.isnat(days)
+    return (~unknown) & (days >= start) & (days <= end), unknown
+
+
+def _cents(value: object) -> int:
+    """A money result (EUR float with 2 decimals) as exact cents, read by its shortest text."""
+    return int(money.decimal_to_scaled(repr(float(value)), 2))
+
+
+def _price_e4(value: object) -> int:
+    return int(money.decimal_to_scaled(repr(float(value)), 4))
+
+
+def _qty(value: object) -> Decimal:
+    return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(str(value))
+
+
+def _blank_row(t: Table, i: int, inputs: tuple[str, ...]) -> bool:
+    return all(t.rows[i][t.index(h)] in ("", None) for h in inputs)
+
+
+class Pricer:
+    """Prices the tables of one workbook for one month."""
+
+    def __init__(self, tables: dict[str, Table], month: dt.date) -> None:
+        self.t = tables
+        self.run = BillRun(month)
+        self.tariff = {fam: tables[name].as_range(PRICE_COLS)
+                       for fam, name in L.TARIFF_FOR.items()}
+        self.tiers = tables[L.DISCOUNTS_TABLE.name].as_range(TIER_COLS)
+        self.vat = self._vat_rates(tables[L.VAT.name])
+        self.order: list[str] = []
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _vat_rates(t: Table) -> dict[str, str]:
+        rates = {}
+        for i, (pl, rate) in enumerate(zip(t.column("Price list"), t.column("VAT rate %"),
+                                           strict=True)):
+            if pl is None:
+                continue
+            try:
+                rates[str(pl).strip().lower()] = bill.normalize_rate(rate)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{t.sheet} row {t.sheet_row(i)}: VAT rate of {pl}: {e}") \
+                    from None
+        for pl in L.PRICE_LISTS:
+            if pl.lower() not in rates:
+                raise ValueError(f"table {t.name}: no VAT rate for price list {pl}")
+        return rates
+
+    def customer(self, name: object) -> CustomerBill | None:
+        key = _key(name)
+        if not key:
+            return None
+        if key not in self.run.customers:
+            self.run.customers[key] = CustomerBill(str(name), on_bill_sheet=False)
+        return self.run.customers[key]
+
+    def problem(self, t: Table, i: int, customer: object, reason: str) -> None:
+        p = Problem(t.sheet, t.sheet_row(i), "" if customer in (None, "") else str(customer),
+                    reason)
+        self.run.problems.append(p)
+        c = self.customer(customer)
+        if c is not None:
+            c.problems.append(p)
+
+    def call(self, t: Table, fn: Callable, args: list[object], inputs: tuple[str, ...],
+             name: str, width: int = 1) -> tuple[list[list[object]], list[str]]:
+        """``fn(*args)`` and ``fn_CHECK(*args)`` over whole columns; records the result."""
+        check = getattr(F, fn.__name__ + "_CHECK")
+        values = fn(*args)
+        reasons = _flat(check(*args))
+        for i in range(len(t.rows)):  # an error cell in an input beats what the function saw
+            cell = t.cell_error(i, inputs)
+            if cell:
+                values[i] = [xv.excel_error("#VALUE!")] * width
+                reasons[i] = cell
+        self.run.results.setdefault(t.name, {})[name] = values if width > 1 else _flat(values)
+        self.run.results[t.name][name + ".check"] = reasons
+        return values, reasons
+
+    def line(self, t: Table, i: int, customer: object, family: str, line: bill.Line) -> None:
+        c = self.customer(customer)
+        c.lines.append(line)
+        c.sources.append(f"{t.sheet}!{t.sheet_row(i)}")
+
+    def bad(self, t: Table, i: int, customer: object, values: list[object],
+            reason: str) -> bool:
+        if any(xv.is_error(v) for v in values):
+            self.problem(t, i, customer, reason or "error")
+            return True
+        return False
+
+    # --- the tables ---------------------------------------------------------------------------
+
+    def price_all(self) -> BillRun:
+        for row in self.t[L.CUSTOMERS.name].column("Customer"):
+            c = self.customer(row)
+            if c is not None:
+                c.on_bill_sheet = True
+        self.msign()
+        self.esign_licences()
+        self.esign_ledger()
+        self.nensi_products()
+        self.nensi_services()
+        self.nensi_charges()
+        self.nensi_discounts()
+        self.run.rows = sum(len(self.t[x.name].rows) for x in L.USAGE_TABLES)
+        return self.run
+
+    def _month_rows(self, t: Table, date_col: str) -> tuple[np.ndarray, np.ndarray]:
+        return _in_month(_days(t.column(date_col)), self.run.month)
+
+    def msign(self) -> None:
+        t = self.t[L.MSIGN_USAGE.name]
+        inputs = ("Item", "Used", "Included", "Package", "Unit price")
+        args = [_col(t.column(h)) for h in inputs] + [self.tariff["msign"]]
+        charge, why = self.call(t, F.MSIGN_OVERAGE, args, inputs, "Charge")
+        detail = F.MSIGN_BILL(*args)
+        month, unknown = self._month_rows(t, "Month")
+        who = t.column("Customer")
+        rate = self.vat["msign"]
+        for i in np.flatnonzero(month | unknown).tolist():
+            if _blank_row(t, i, inputs):
+                continue
+            if unknown[i]:
+                self.problem(t, i, who[i], "Month: not a date - which month is this row?")
+                continue
+            if self.bad(t, i, who[i], charge[i], why[i]):
+                continue
+            item, used, incl, units, price, amount = detail[i]
+            rule = F.msign.RULES[str(item).strip().lower()]
+            desc = (f"mSign {str(item).strip().lower()}: {_num(used)} used, {_num(incl)} "
+                    "included")
+            self.line(t, i, who[i], "msign", bill.Line(
+                rule, desc, _qty(units), _price_e4(price), _cents(charge[i][0]), rate))
+
+    def esign_licences(self) -> None:
+        t = self.t[L.ESIGN_LICENCES.name]
+        inputs = ("Licences", "Main plan users", "Plan", "Purchase date", "Period start",
+                  "Period end", "Monthly price")
+        args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"]]
+        charge, why = self.call(t, F.ESIGN_LICENCES, args, inputs, "Charge")
+        month, unknown = self._month_rows(t, "Purchase date")
+        who, lic, mp = t.column("Customer"), t.column("Licences"), t.column("Monthly price")
+        days = _days(t.column("Purchase date"))
+        ends = _days(t.column("Period end"))
+        listed = F.TARIFF_PRICE(_col(["licence"] * len(t.rows)), _col(t.column("Purchase date")),
+                                self.tariff["esign"])
+        for i in np.flatnonzero(month | unknown).tolist():
+            if _blank_row(t, i, inputs):
+                continue
+            if self.bad(t, i, who[i], charge[i], why[i]):
+                continue
+            price = mp[i] if mp[i] is not None else listed[i][0]
+            desc = (f"eSign licences, {t.column('Subscription')[i]}: {_num(lic[i])} from "
+                    f"{days[i]} to {ends[i]}, prorated (ES-15)")
+            self.line(t, i, who[i], "esign", bill.Line(
+                "ES-15", desc, _qty(lic[i]), _price_e4(price), _cents(charge[i][0]),
+                self.vat["esign"]))
+
+    def esign_ledger(self) -> None:
+        t = self.t[L.ESIGN_LEDGER.name]
+        inputs = ("Subscription", "Date", "Event", "Kind", "Quantity", "Licences",
+                  "Unit price")
+        args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"]]
+        values, why = self.call(t, F.ESIGN_LEDGER, args, inputs, "Ledger", width=6)
+        month, unknown = self._month_rows(t, "Date")
+        who, ev, kind = t.column("Customer"), t.column("Event"), t.column("Kind")
+        qty, up = t.column("Quantity"), t.column("Unit price")
+        codes = [f"signature_{str(k).strip().lower()}" if k else "" for k in kind]
+        listed = F.TARIFF_PRICE(_col(codes), _col(t.column("Date")), self.tariff["esign"])
+        for i in np.flatnonzero(month | unknown).tolist():
+            if _blank_row(t, i, inputs):
+                continue
+            if self.bad(t, i, who[i], values[i], why[i]):
+                continue
+            if str(ev[i]).strip().lower() != "buy":
+                continue
+            price = up[i] if up[i] is not None else listed[i][0]
+            desc = f"eSign {str(kind[i]).strip().lower()} signatures bought, " \
+                   f"{t.column('Subscription')[i]}"
+            self.line(t, i, who[i], "esign", bill.Line(
+                "ES-7", desc, _qty(qty[i]), _price_e4(price), _cents(values[i][5]),
+                self.vat["esign"]))
+
+    def nensi_products(self) -> None:
+        t = self.t[L.NENSI_PRODUCTS.name]
+        month = [self.run.month] * len(t.rows)
+        entry, act, prods = (_col(t.column(h)) for h in ("Entry date", "Activation date",
+                                                         "Products"))
+        tariff = self.tariff["nensi"]
+        maint = F.NENSI_MAINT(entry, _col(month), prods, tariff)
+        maint_why = _flat(F.NENSI_MAINT_CHECK(entry, _col(month), prods, tariff))
+        rec = F.NENSI_MAINT_RECORD(entry, act, _col(month), prods, tariff)
+        rec_why = _flat(F.NENSI_MAINT_RECORD_CHECK(entry, act, _col(month), prods, tariff))
+        status, who = t.column("Status"), t.column("Customer")
+        inputs = ("Entry date", "Activation date", "Products", "Status")
+        values, reasons = [], []
+        for i in range(len(t.rows)):
+            # the template's formula: record only -> (no activation: 0, else from activation);
+            # active or empty status -> from entry; any other status is an error (#VALUE!)
+            s = status[i].lower() if isinstance(status[i], str) else status[i]
+            if s == "record only":
+                if act[i][0] is None:
+                    v, r = 0.0, "OK"
+                else:
+                    v, r = rec[i][0], rec_why[i]
+            elif s in ("active", None):
+                v, r = maint[i][0], maint_why[i]
+            else:
+                v, r = xv.excel_error("#VALUE!"), f"Status must be one of {', '.join(L.STATUSES)}"
+            cell = t.cell_error(i, inputs)
+            if cell:
+                v, r = xv.excel_error("#VALUE!"), cell
+            values.append(v)
+            reasons.append(r)
+        self.run.results.setdefault(t.name, {}).update(
+            {"Maintenance": values, "Maintenance.check": reasons})
+        price = _price_e4(F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0])
+        for i, v in enumerate(values):
+            if _blank_row(t, i, inputs) or v == "":
+                continue
+            if self.bad(t, i, who[i], [v], reasons[i]):
+                continue
+            desc = f"NENSI maintenance {self.run.month:%Y-%m}: {t.column('Product')[i]}"
+            self.line(t, i, who[i], "nensi", bill.Line(
+                "NE-10", desc, _qty(prods[i][0] if prods[i][0] is not None else 1.0), price,
+                _cents(v), self.vat["nensi"]))
+
+    def nensi_services(self) -> None:
+        t = self.t[L.NENSI_SERVICES.name]
+        inputs = ("Service", "Start date", "Units")
+        args = [_col(t.column(h)) for h in inputs] + [self.tariff["nensi"]]
+        fee, why = self.call(t, F.NENSI_ANNUAL, args, inputs, "Annual fee")
+        month, unknown = self._month_rows(t, "Start date")
+        who, svc, units = t.column("Customer"), t.column("Service"), t.column("Units")
+        listed = F.TARIFF_PRICE(_col(svc), _col(t.column("Start date")), self.tariff["nensi"])
+        for i in np.flatnonzero(month | unknown).tolist():
+            if _blank_row(t, i, inputs) or self.bad(t, i, who[i], fee[i], why[i]):
+                continue
+            code = str(svc[i]).strip().lower()
+            desc = f"NENSI annual {code} from {_days([t.column('Start date')[i]])[0]} " \
+                   "to year end (NE-6)"
+            self.line(t, i, who[i], "nensi", bill.Line(
+                _rule_of(code), desc,
+                _qty(units[i] if units[i] is not None else 1.0), _price_e4(listed[i][0]),
+                _cents(fee[i][0]), self.vat["nensi"]))
+
+    def nensi_charges(self) -> None:
+        t = self.t[L.NENSI_CHARGES.name]
+        inputs = ("Code", "Quantity", "Own products", "Date")
+        args = [_col(t.column(h)) for h in inputs] + [self.tariff["nensi"]]
+        amount, why = self.call(t, F.NENSI_CHARGE, args, inputs, "Amount")
+        month, unknown = self._month_rows(t, "Date")
+        who, code, qty = t.column("Customer"), t.column("Code"), t.column("Quantity")
+        own = t.column("Own products")
+        listed = F.TARIFF_PRICE(_col(code), _col(t.column("Date")), self.tariff["nensi"])
+        for i in np.flatnonzero(month | unknown).tolist():
+            if _blank_row(t, i, inputs) or self.bad(t, i, who[i], amount[i], why[i]):
+                continue
+            c = str(code[i]).strip().lower()
+            desc = f"NENSI {c}" + (" (own products: no charge)" if own[i] is True else "")
+            self.line(t, i, who[i], "nensi", bill.Line(
+                _rule_of(c), desc, _qty(qty[i]), _price_e4(listed[i][0]),
+                _cents(amount[i][0]), self.vat["nensi"]))
+
+    def nensi_discounts(self) -> None:
+        """NE-12, as the template: the month's quantity and amount of the customer's charges
+        with that code (SUMIFS), the discount from the tier table, billed negative."""
+        t = self.t[L.NENSI_DISCOUNTS.name]
+        ct = self.t[L.NENSI_CHARGES.name]
+        month, _unknown = self._month_rows(ct, "Date")
+        amounts = self.run.results[ct.name]["Amount"]
+        c_who = [_key(x) for x in ct.column("Customer")]
+        c_code = [_key(x) for x in ct.column("Code")]
+        c_qty = ct.column("Quantity")
+        who, svc = t.column("Customer"), t.column("Service")
+        qtys: list[object] = []
+        sums: list[object] = []
+        for i in range(len(t.rows)):
+            q, s = 0.0, 0
+            for j in range(len(ct.rows)):  # small table: per-customer rows of one month
+                if not month[j] or c_who[j] != _key(who[i]) or c_code[j] != _key(svc[i]):
+                    continue
+                if isinstance(c_qty[j], float):
+                    q += c_qty[j]
+                if xv.is_error(amounts[j]):
+                    s = amounts[j]
+                elif not xv.is_error(s) and isinstance(amounts[j], float):
+                    s += _cents(amounts[j])
+            qtys.append(q)
+            sums.append(s if xv.is_error(s) else s / 100)
+        res = self.run.results.setdefault(t.name, {})
+        res["Month quantity"], res["Month amount"] = qtys, sums
+        inputs = ("Service",)
+        args = [_col(svc), _col(qtys), _col(sums), self.tiers]
+        disc, why = self.call(t, F.NENSI_DISCOUNT, args, inputs, "Discount")
+        for i in range(len(t.rows)):
+            if _blank_row(t, i, ("Customer", "Service")):
+                continue
+            if self.bad(t, i, who[i], disc[i], why[i]):
+                continue
+            cents = _cents(disc[i][0])
+            if cents:
+                self.line(t, i, who[i], "nensi", bill.Line(
+                    "NE-12", f"NENSI discount on {svc[i]} ({_num(qtys[i])} in the month)",
+                    Decimal(1), -cents * 100, -cents, self.vat["nensi"]))
+
+
+_RULES_NENSI = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify": "NE-4",
+                "pharmacy": "NE-5", "excel_export": "NE-7", "entry": "NE-8", "proposal": "NE-9",
+                "maintenance": "NE-10", "activation": "NE-10", "export_basic": "NE-11",
+                "export_detail": "NE-11", "export_codebook": "NE-11"}
+
+
+def _rule_of(code: str) -> str:
+    return _RULES_NENSI.get(code, "NE")
+
+
+def _num(x: object) -> str:
+    if isinstance(x, float):
+        return repr(x).removesuffix(".0")
+    return str(x)
+
+
+def price_month(tables: dict[str, Table], month: dt.date) -> BillRun:
+    """Price every usage row and build the month's bills (see the module docstring)."""
+    return Pricer(tables, month).price_all()

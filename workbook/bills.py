@@ -1,0 +1,134 @@
+"""Write a month's bills as a workbook: a summary per customer, every line, the problems.
+
+Written with XlsxWriter (constant memory: 100k lines stay cheap) to a temporary file in the
+target folder and renamed when complete, so a reader never sees half a file and an existing
+file is replaced only by a whole one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import xlsxwriter
+
+from pricing import money
+from workbook.billrun import BillRun
+
+EUR = '#,##0.00 "EUR";-#,##0.00 "EUR"'
+
+
+def summary_rows(run: BillRun) -> list[list[object]]:
+    """Per customer: customer, lines, net, VAT, gross (EUR as Decimal), status."""
+    rows = []
+    for c in run.customers.values():
+        if not c.lines and not c.problems:
+            continue
+        if c.held:
+            rows.append([c.customer, len(c.lines), None, None, None,
+                         f"NOT BILLED: {len(c.problems)} bad row(s)"])
+            continue
+        t = c.totals
+        status = "" if c.on_bill_sheet else "not on the Bill sheet's customer list"
+        rows.append([c.customer, len(c.lines), money.cents_to_decimal(t.net_cents),
+                     money.cents_to_decimal(t.vat_cents), money.cents_to_decimal(t.gross_cents),
+                     status or "ok"])
+    return rows
+
+
+def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
+    """Write ``run`` to ``path`` (.xlsx) atomically; returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "strings_to_numbers": False,
+                                       "strings_to_formulas": False, "strings_to_urls": False})
+        f = _formats(wb)
+        _summary(wb, f, run, source)
+        _lines(wb, f, run)
+        _problems(wb, f, run)
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _formats(wb) -> dict:
+    return {"title": wb.add_format({"bold": True, "font_size": 14}),
+            "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+            "eur": wb.add_format({"num_format": EUR}),
+            "price": wb.add_format({"num_format": '#,##0.00## "EUR"'}),
+            "bold_eur": wb.add_format({"num_format": EUR, "bold": True}),
+            "warn": wb.add_format({"bold": True, "font_color": "#C00000"})}
+
+
+def _summary(wb, f, run: BillRun, source: str) -> None:
+    ws = wb.add_worksheet("Summary")
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 5, 14)
+    ws.set_column(5, 5, 40)
+    ws.write(0, 0, f"Bills for {run.month:%Y-%m}" + (f" - from {source}" if source else ""),
+             f["title"])
+    ws.write(1, 0, f"{run.rows} usage rows read; {len(run.problems)} bad row(s) in the month "
+                   "(sheet Problems); amounts EUR, VAT per rate on the rate's net total")
+    ws.write_row(3, 0, ["Customer", "Lines", "Net", "VAT", "Gross", "Status"], f["head"])
+    r = 4
+    for row in summary_rows(run):
+        ws.write(r, 0, row[0])
+        ws.write(r, 1, row[1])
+        for j in (2, 3, 4):
+            if row[j] is not None:
+                ws.write_number(r, j, float(row[j]), f["eur"])
+        ws.write(r, 5, row[5], f["warn"] if row[5].startswith("NOT") else None)
+        r += 1
+    r += 1
+    ws.write(r, 0, "VAT per rate", f["head"])
+    ws.write_row(r, 1, ["Rate %", "Net", "VAT", "Gross"], f["head"])
+    r += 1
+    for c in run.customers.values():
+        if c.held or not c.lines:
+            continue
+        for rt in c.totals.by_rate:
+            ws.write(r, 0, c.customer)
+            ws.write_number(r, 1, float(rt.rate))
+            for j, cents in ((2, rt.net_cents), (3, rt.vat_cents), (4, rt.gross_cents)):
+                ws.write_number(r, j, cents / 100, f["eur"])
+            r += 1
+
+
+def _lines(wb, f, run: BillRun) -> None:
+    ws = wb.add_worksheet("Lines")
+    widths = (32, 8, 60, 10, 12, 12, 8, 14)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.write_row(0, 0, ["Customer", "Rule", "Description", "Quantity", "Unit price", "Amount",
+                        "VAT %", "From"], f["head"])
+    ws.freeze_panes(1, 0)
+    r = 1
+    for c in run.customers.values():
+        if c.held:
+            continue
+        for line, src in zip(c.lines, c.sources, strict=True):
+            ws.write_string(r, 0, c.customer)
+            ws.write_string(r, 1, line.rule)
+            ws.write_string(r, 2, line.description)
+            ws.write_number(r, 3, float(line.quantity))
+            ws.write_number(r, 4, line.unit_price_e4 / 10_000, f["price"])
+            ws.write_number(r, 5, line.amount_cents / 100, f["eur"])
+            ws.write_number(r, 6, float(line.vat_rate))
+            ws.write_string(r, 7, src)
+            r += 1
+
+
+def _problems(wb, f, run: BillRun) -> None:
+    ws = wb.add_worksheet("Problems")
+    for j, w in enumerate((10, 8, 32, 90)):
+        ws.set_column(j, j, w)
+    ws.write_row(0, 0, ["Sheet", "Row", "Customer", "Reason"], f["head"])
+    for r, p in enumerate(run.problems, start=1):
+        ws.write_row(r, 0, [p.sheet, p.row, p.customer, p.reason])
