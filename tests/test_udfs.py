@@ -352,3 +352,49 @@ def test_metadata_every_function_documented_with_check_companion():
         if "EUR" in f["description"] and name not in ("TARIFA_VAT", "NENSI_DISCOUNT",
                                                       "ESIGN_LEDGER"):
             assert f["parameters"][-1]["name"] == "tariff", name  # DESIGN.md: trailing tariff
+
+
+# --- robustness ----------------------------------------------------------------------------------
+
+def test_an_engine_exception_never_takes_down_the_column(monkeypatch):
+    from pricing import msign
+
+    real = msign.overage
+
+    def flaky(item, used, *args, **kw):
+        if (used == 13).any():
+            raise RuntimeError("boom")
+        return real(item, used, *args, **kw)
+
+    monkeypatch.setattr(msign, "overage", flaky)
+    out = [r[0] for r in call("MSIGN_OVERAGE", "transaction", [[120], [13], [101]], 100)]
+    assert out == [5.40, VALUE, 0.27]  # only the element that raises is an error
+    assert why("MSIGN_OVERAGE", "transaction", [[120], [13]], 100)[1] == "internal error: boom"
+
+
+class JsNull:  # what Pyodide >= 0.28 (xlwings Lite) sends for an empty cell in an array
+    pass
+
+
+def test_values_from_other_runtimes():
+    import datetime as dt
+
+    # LibreOffice and desktop Excel: tuples of rows, datetimes for date cells; COM error ints
+    assert F.MSIGN_SWITCH_DATE(((dt.datetime(2024, 3, 5, 12, 0),), (dt.date(2024, 12, 1),))) \
+        == [[dt.date(2024, 4, 1)], [dt.date(2025, 1, 1)]]
+    out = F.MSIGN_OVERAGE((("transaction",), ("transaction",), ("transaction",)),
+                          ((120.0,), (-2146826246,), (JsNull(),)), 100)
+    assert out[0] == [5.4] and xv.error_code(out[1][0]) == "#N/A"
+    assert xv.error_code(out[2][0]) == "#VALUE!"  # an empty required cell
+    assert F.MSIGN_OVERAGE_CHECK("transaction", [[JsNull()], [120]], 100) == \
+        [[""], ["OK"]]  # the only range argument is empty: a blank row
+    with pytest.raises(xv.CallError, match="different lengths"):
+        F.MSIGN_OVERAGE([["transaction", "user"], ["api"]], 1)
+
+
+def test_blank_rows_of_a_longer_range_are_blank_not_errors():
+    # a formula over A2:A6 where only two rows are filled in
+    out = call("MSIGN_OVERAGE", [["transaction"], ["user"], [None], [""], [None]],
+               [[120], [7], [None], [None], ["  "]], 100)
+    assert out == [[5.40], [0.0], [""], [""], [""]]
+    assert why("MSIGN_OVERAGE", [["transaction"], [None]], [[120], [None]], 100) == ["OK", ""]

@@ -30,7 +30,7 @@ cell is an Excel error value in Office.js' JSON form, ``{"type": "Error", "error
 ``is_error(value)`` and ``error_code(value)`` read that form; ``EXCEL_ERRORS`` lists the codes.
 
 * ``#VALUE!`` -- Tarifa cannot read the cell: wrong type (text, boolean), unknown code, not a
-  date, ranges of different sizes.
+  date, an empty required cell (or, should the engine ever raise, that element).
 * ``#NUM!`` -- the cell was read, but the price list's rules refuse it: a negative or fractional
   quantity, a number too large to compute exactly, a date outside its period, licences above
   the main plan's users, storage on a MINI package.
@@ -563,6 +563,12 @@ def to_serial(value: object) -> object:
     if isinstance(value, dt.date):
         return float(calendar.to_excel_serial(np.datetime64(value, "D")))
     return value
+
+
+def with_serials(result: list) -> list[list[object]]:
+    """A function's grid with dates as Excel serial numbers and everything else unchanged
+    (errors stay error values): for callers that hand numbers to a spreadsheet."""
+    return [[to_serial(v) for v in row] for row in result]
 
 
 def officejs(result: object, runtime: str | None, date_format: str | None) -> object:

@@ -137,7 +137,8 @@ class _Outcome:
 # Engine reasons that mean "this cell cannot be read" (#VALUE!) rather than "the rules refuse
 # it" (#NUM!); missing prices are #N/A (excel_values.engine_error_code).
 _UNREADABLE = re.compile(r"unknown|must be one of|must be 'electronic'|is empty or not a|"
-                         r"must be a number|not a date|not an identifier|must be TRUE or FALSE",
+                         r"must be a number|not a date|not an identifier|must be TRUE or FALSE|"
+                         r"^internal error",
                          re.IGNORECASE)
 
 
