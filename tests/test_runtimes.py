@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -150,6 +151,55 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Excel's side, simulated in node: Office.js objects stubbed, the served JavaScript evaluated,
+# and the registered function called the way Excel calls it (arguments as 2-D matrices,
+# undefined for omitted optional ones, the invocation last). fetch is node's own.
+_NODE_EXCEL = """
+const url = process.argv[process.argv.length - 1];
+const code = require("fs").readFileSync(0, "utf8");
+globalThis.window = { location: { origin: url } };
+globalThis.Office = {
+  onReady: () => Promise.resolve({}),
+  context: { contentLanguage: "en-US",
+             requirements: { isSetSupported: (set, v) => v === "1.4" } },
+};
+const loadable = (o) => Object.assign(o, { load() {} });
+globalThis.Excel = { run: async (body) => body({
+  application: { cultureInfo: loadable({ name: "en-US",
+    datetimeFormat: loadable({ shortDatePattern: "yyyy-mm-dd" }) }) },
+  workbook: loadable({ name: "Tarifa.xlsx" }),
+  sync: async () => {},
+}) };
+const registered = {};
+globalThis.CustomFunctions = {
+  associate: (id, fn) => { registered[id] = fn; },
+  Error: class extends Error { constructor(code, message) { super(message); } },
+  ErrorCode: { invalidValue: "#VALUE!" },
+};
+eval(code);
+const invocation = { address: "Sheet1!E2" };
+(async () => {
+  const ok = await registered["MSIGN_OVERAGE"](
+    [["transaction"], ["transaction"]], [[120], [130]], [[100]], undefined, undefined,
+    undefined, invocation);
+  let refused = null;
+  try {  // ranges of 2 and 3 rows do not broadcast: the server refuses the call
+    await registered["MSIGN_OVERAGE"]([["transaction"], ["user"]], [[1], [2], [3]],
+                                      undefined, undefined, undefined, undefined, invocation);
+  }
+  catch (e) { refused = e.message; }
+  console.log(JSON.stringify({ ok, refused, count: Object.keys(registered).length }));
+})();
+"""
+
+
+def _excel_in_node(url: str, code: str) -> dict:
+    done = subprocess.run(["node", "-e", _NODE_EXCEL, url], input=code, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_ms1_tarifa_serve_answers_on_127_0_0_1():
     port = _free_port()
     proc = subprocess.Popen([PY, "-m", "addin.cli", "serve", "--port", str(port),
@@ -170,6 +220,13 @@ def test_ms1_tarifa_serve_answers_on_127_0_0_1():
         result = httpx.post(url + server.CALL_PATH, timeout=10,
                             json=body("MSIGN_OVERAGE", "transaction", 120, 100)).json()
         assert result == {"result": [[5.40]]}  # MS-1: 20 x 0.27
+        if shutil.which("node"):  # the served JavaScript, run as Excel would run it
+            code = httpx.get(url + server.CODE_PATH, timeout=10).text
+            seen = _excel_in_node(url, code)
+            assert seen["ok"] == [[5.40], [8.10]]  # MS-1: 20 x 0.27, 30 x 0.27
+            # a call the server refuses becomes an error carrying the server's text
+            assert "MSIGN_OVERAGE" in seen["refused"]
+            assert seen["count"] == len(meta.json()["functions"])
     finally:
         proc.terminate()
         try:
