@@ -16,6 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = build(args.output)
-    print(f"Template written: {path}")
+    built = build(args.output)
+    print(f"Template written: {built.path}")
     return 0

@@ -46,6 +46,7 @@ class CustomerBill:
     customer: str
     lines: list[bill.Line] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # "sheet!row" per line
+    tables: list[str] = field(default_factory=list)  # the usage Table of each line
     problems: list[Problem] = field(default_factory=list)
     on_bill_sheet: bool = True
 
@@ -179,9 +180,11 @@ class Pricer:
         return values, reasons
 
     def line(self, t: Table, i: int, customer: object, family: str, line: bill.Line) -> None:
+        """Add ``line`` (of price list ``family``) to the customer's bill."""
         c = self.customer(customer)
         c.lines.append(line)
         c.sources.append(f"{t.sheet}!{t.sheet_row(i)}")
+        c.tables.append(t.name)
 
     def bad(self, t: Table, i: int, customer: object, values: list[object],
             reason: str) -> bool:

@@ -123,7 +123,7 @@ def write_estimate(book, ws) -> None:
     total_row = 5
     ws.write(total_row, 0, "Monthly cost (EUR, VAT excl.)", st.label)
     ws.write_formula(total_row, 1, f"=SUM({charge})+N(EstimateFee)", st.result("total"))
-    ws.write(total_row, 2, "= usage beyond the package + package fee", st.note)
+    ws.write(total_row, 2, "usage beyond the package + package fee", st.note)
     total = L.a1(total_row, 1)
     tx = f'INDEX({charge},MATCH("transaction",{t.ref("Item")},0))'
     included = f'INDEX({t.ref("Included")},MATCH("transaction",{t.ref("Item")},0))'

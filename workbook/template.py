@@ -108,8 +108,17 @@ class Book:
         self.wb.define_name(name, f"={sheet}!{L.a1(row, col)}")
 
 
+@dataclass(frozen=True)
+class Built:
+    """A written template: its path and where each result column landed
+    (``"Table.Header"`` -> ``"Sheet!$J$7:$J$17"``)."""
+
+    path: Path
+    results: dict[str, str]
+
+
 def build(path: Path, *, catalog: Catalog | None = None,
-          tables: dict[str, list[list[object]]] | None = None, prefix: str = "") -> Path:
+          tables: dict[str, list[list[object]]] | None = None, prefix: str = "") -> Built:
     """Write the template to ``path`` (through a temporary file in the same folder, renamed
     when complete). ``tables`` replaces sample rows by table name (benchmarks, tests);
     ``prefix`` is put before every Tarifa function name (a runtime variant)."""
@@ -141,7 +150,7 @@ def build(path: Path, *, catalog: Catalog | None = None,
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
+    return Built(path, dict(book.results))
 
 
 def write_bill_month(book: Book, ws) -> None:
