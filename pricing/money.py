@@ -11,6 +11,9 @@ computed per rate on the rate's net total (EN 16931 BR-CO-17).
 
 A float that comes from Excel is read through its shortest decimal text (``repr``), never its
 binary value: 2.675 is 2.675, so 1 x 2.675 rounds to 2.68 (``round(2.675, 2)`` gives 2.67).
+Where that text has more than 15 significant digits -- the result of a float sum such as
+``=0.1+0.2`` (0.30000000000000004) -- it is read at Excel's own precision of 15 significant
+digits (0.3), which is also what the cell shows. (Decision of ours; see README "Money".)
 Everything here is vectorised over numpy arrays; no binary float ever decides a cent.
 """
 
@@ -29,65 +32,75 @@ CENT_PER_PRICE_UNIT = PRICE_SCALE // 100
 # int64 holds |v| < 9.22e18; we refuse anything whose exact result could come close.
 _INT_LIMIT = 2**62
 
+EXCEL_DIGITS = 15  # Excel keeps and shows 15 significant digits
+
+
 def _fast_parse_limit(places: int) -> float:
     """Below this magnitude a float's ulp is finer than 10**-places, so at most one number
     with that many decimals reads back as it and the vectorised parse is exact."""
     return 2.0**51 / 10**places
 
 
-def _pow10(places: int) -> int:
-    return 10**places
-
-
 def to_scaled(values: np.ndarray, places: int, what: str, validity: Validity) -> np.ndarray:
-    """Exact integers ``values x 10**places`` from Excel floats, read by their shortest text.
+    """Exact integers ``values x 10**places`` from Excel floats, read by their shortest text
+    (at most 15 significant digits, see the module docstring).
 
-    An element whose shortest decimal text has more than ``places`` decimals is marked bad
-    in ``validity`` (message names ``what``), as are NaN and infinities. Returns int64; bad
-    elements hold 0 and must not be used.
+    An element whose text has more than ``places`` decimals is marked bad in ``validity``
+    (the message names ``what``), as are NaN, infinities and numbers too large to compute
+    exactly. Returns int64; bad elements hold 0 and must not be used.
     """
     x = np.asarray(values, dtype=np.float64)
-    scale = float(_pow10(places))
-    with np.errstate(invalid="ignore", over="ignore"):
+    scale = float(10**places)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         n = np.rint(x * scale)
-        # n / scale is correctly rounded, so equality means the decimal n/10**places is a
-        # number that reads back as x; below the limit it is the only one with that
-        # many decimals, hence equal to x's shortest text.
-        fast = np.isfinite(x) & (np.abs(x) < _fast_parse_limit(places)) & (n / scale == x)
-    out = np.zeros(x.shape, dtype=np.int64)
-    out[fast] = n[fast].astype(np.int64)
-    slow = np.flatnonzero(~fast)
+        back = n / scale
+        finite = np.isfinite(x)
+        below = finite & (np.abs(x) < _fast_parse_limit(places))
+        # back is correctly rounded, so back == x means the decimal n/10**places reads back
+        # as x; below the limit it is the only one with that many decimals, hence x's
+        # shortest text (and with |n| < 10**15 it has at most 15 significant digits).
+        exact = below & (back == x) & (np.abs(n) < 10.0**EXCEL_DIGITS)
+        if exact.all():
+            return n.astype(np.int64)
+        # Only these can still be read with `places` decimals (at 15 significant digits, or
+        # beyond the fast limit); everything else has too many decimals for sure.
+        unit_15 = 10.0 ** (np.floor(np.log10(np.abs(x))) - (EXCEL_DIGITS - 1))
+        maybe = ~exact & finite & (~below | (np.abs(x - back) <= unit_15))
+    out = np.where(exact, n, 0).astype(np.int64)
+    bad = ~exact & ~maybe
+    huge = np.zeros(x.shape, dtype=bool)
+    slow = np.flatnonzero(maybe)
     if slow.size:
         flat_x, flat_out = x.reshape(-1), out.reshape(-1)  # views, also for 0-d arrays
-        bad = np.zeros(x.size, dtype=bool)
-        huge = np.zeros(x.size, dtype=bool)
+        flat_bad, flat_huge = bad.reshape(-1), huge.reshape(-1)
         for i in slow:
             scaled = _scaled_from_float(float(flat_x[i]), places)
             if scaled is None:
-                bad[i] = True
+                flat_bad[i] = True
             elif abs(scaled) >= _INT_LIMIT:
-                huge[i] = True
+                flat_huge[i] = True
             else:
                 flat_out[i] = scaled
-        validity.fail(huge.reshape(x.shape), f"{what} is too large to compute exactly")
-        bad = bad.reshape(x.shape)
-        if bad.any():
-            validity.fail(
-                bad,
-                f"{what} must be a finite number with at most {places} decimals"
-                if places
-                else f"{what} must be a whole number",
-            )
+    validity.fail(~finite, f"{what} must be a finite number")
+    validity.fail(huge, f"{what} is too large to compute exactly")
+    validity.fail(bad, f"{what} must be a number with at most {places} decimals" if places
+                  else f"{what} must be a whole number")
     return out
 
 
+def read_decimal(value: float) -> Decimal:
+    """One Excel float as the decimal Excel means: its shortest text, at most 15 digits."""
+    d = Decimal(repr(value))
+    if len(d.as_tuple().digits) > EXCEL_DIGITS:
+        d = Decimal(format(value, f".{EXCEL_DIGITS}g"))
+    return d
+
+
 def _scaled_from_float(value: float, places: int) -> int | None:
-    """Slow, exact path of ``to_scaled`` for one element (huge or many-decimal floats)."""
-    if not np.isfinite(value):
-        return None
+    """Slow, exact path of ``to_scaled`` for one finite element."""
     try:
-        d = Decimal(repr(value))
-    except InvalidOperation:  # pragma: no cover - repr of a finite float always parses
+        d = read_decimal(value)
+    except InvalidOperation:  # pragma: no cover - a finite float always has a decimal text
         return None
     scaled = d.scaleb(places)
     if scaled != scaled.to_integral_value():
