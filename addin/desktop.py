@@ -23,6 +23,7 @@ and returns 0, so that install.py goes on.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -93,6 +94,8 @@ def install_addin(say: Say) -> bool:
 def import_functions(template: Path, say: Say) -> Path | None:
     """Open ``template`` in Excel, reference the xlwings add-in, import the functions and
     save it as .xlsm next to it. None (with the reason said) when Excel refuses."""
+    # Desktop decorators, not xlwings Server's: the VBA stubs are generated from them.
+    os.environ.pop("XLWINGS_ON_SERVER", None)
     import xlwings as xw
     from xlwings.udfs import import_udfs
 
