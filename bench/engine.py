@@ -102,70 +102,11 @@ def report(name: str, n: int, rows: list[tuple[str, float]]) -> list[str]:
     return lines
 
 
-# --- proposed changes to shared files (not ours to edit): timed against the current code ---
-
-def to_scaled_proposed(values, places, what, validity):
-    """money.to_scaled with (1) an early return when every element is on the fast path and
-    (2) no per-element Decimal for finite elements below the fast limit that fail the
-    read-back test: those have more decimals than ``places`` for certain."""
-    from pricing import money
-    x = np.asarray(values, dtype=np.float64)
-    scale = float(10**places)
-    with np.errstate(invalid="ignore", over="ignore"):
-        n = np.rint(x * scale)
-        small = np.abs(x) < 2.0**51 / 10**places
-        fast = small & (n / scale == x)
-    if fast.all():
-        return n.astype(np.int64)
-    out = np.where(fast, n, 0).astype(np.int64)
-    validity.fail(small & ~fast, f"{what} must be a finite number with at most {places} "
-                  "decimals" if places else f"{what} must be a whole number")
-    rest = ~small  # NaN, infinities, huge: the existing exact slow path
-    if rest.any():
-        from pricing.validity import Validity
-        sub = Validity((int(rest.sum()),))
-        out[rest] = money.to_scaled(x[rest], places, what, sub)
-        bad = np.zeros(x.shape, dtype=bool)
-        bad[rest] = ~sub.ok
-        reason = np.empty(x.shape, dtype=object)
-        reason[rest] = sub.reason
-        validity.fail(bad, reason)
-    return out
-
-
-def proposals(n: int, rng: np.random.Generator, repeat: int) -> None:
-    from pricing import money
-    from pricing.validity import Validity
-    whole = rng.integers(0, 5000, n).astype(np.float64)
-    mixed = whole.copy()
-    mixed[::7] += 0.5  # one element in 7 has decimals (e.g. storage GB in a count column)
-    v = Validity((n,))  # created once: these rows time the parsing only
-    q, p = whole.astype(np.int64), np.full(n, 2700, dtype=np.int64)
-    rows = [
-        ("to_scaled(0 places), all whole: now", best(lambda: money.to_scaled(whole, 0, "u", v),
-                                                     repeat)),
-        ("  proposed", best(lambda: to_scaled_proposed(whole, 0, "u", v), repeat)),
-        ("to_scaled, 1 in 7 with decimals: now", best(lambda: money.to_scaled(mixed, 0, "u",
-                                                                              v), 1)),
-        ("  proposed", best(lambda: to_scaled_proposed(mixed, 0, "u", v), repeat)),
-        ("line_cents: now", best(lambda: money.line_cents(q, p, v), repeat)),
-        ("  proposed (max-bound shortcut)", best(lambda: msign.line_cents(q, p, v), repeat)),
-        ("Validity(shape): now", best(lambda: Validity((n,)), repeat)),
-        ("  proposed (reasons made on 1st fail)", best(lambda: np.ones((n,), dtype=bool),
-                                                       repeat)),
-    ]
-    print(f"\nproposed changes to shared code (N = {n:,}; milliseconds)")
-    for label, sec in rows:
-        print(f"  {label:40} {sec * 1e3:9.1f}")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="cProfile one engine call each")
-    ap.add_argument("--proposals", action="store_true",
-                    help="time the proposed changes to money.py / validity.py (bench/engine.md)")
     args = ap.parse_args()
     n, rng = args.n, np.random.default_rng(20261122)
 
@@ -233,8 +174,6 @@ def main() -> int:
     print(f"  engine == Decimal loop on the slice; bare numpy differs on {wrong_n} of "
           f"{sl.stop:,} lines")
 
-    if args.proposals:
-        proposals(n, rng, args.repeat)
 
     if args.profile:
         for label, fn in (("msign.overage", lambda: msign.overage(items, used, included,

@@ -152,8 +152,15 @@ def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity,
     ``quantity`` is an exact integer array holding ``quantity x quantity_scale``;
     ``price_e4`` is in ten-thousandths of a euro.
     """
-    raw = checked_product([quantity, price_e4], validity, "amount")
-    return round_div_half_up(raw, CENT_PER_PRICE_UNIT * quantity_scale)
+    q = np.asarray(quantity, dtype=np.int64)
+    p = np.asarray(price_e4, dtype=np.int64)
+    den = CENT_PER_PRICE_UNIT * quantity_scale
+    if q.size and p.size and q.min() >= 0 and p.min() >= 0 and \
+            int(q.max()) * int(p.max()) < _INT_LIMIT // 2:
+        # all non-negative and safely inside int64: half-up is (2 raw + den) // (2 den)
+        return (2 * q * p + den) // (2 * den)
+    raw = checked_product([q, p], validity, "amount")
+    return round_div_half_up(raw, den)
 
 
 def vat_cents(net_cents: int, rate_percent: str | Decimal) -> int:

@@ -30,7 +30,6 @@ the others.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import numpy as np
@@ -38,6 +37,16 @@ import numpy as np
 from pricing import calendar, money
 from pricing.bill import Line
 from pricing.catalog import Catalog, TariffTable, builtin
+from pricing.inputs import (
+    UNKNOWN,
+    code_index,
+    dates,
+    fail_each,
+    floats,
+    price_table,
+    today,
+    whole,
+)
 from pricing.validity import Result, Validity
 
 ITEMS = ("transaction", "onesign", "rekono_qes", "rekono_aes", "user", "api", "storage_gb",
@@ -56,202 +65,7 @@ STORAGE_PLACES = 9
 REKONO_DOCUMENTS_PER_TRANSACTION = 5  # MS-3/MS-4: a transaction covers up to 5 documents
 
 _STORAGE = ITEMS.index("storage_gb")
-_UNKNOWN = 255
 _NO_PACKAGE = 0  # package index 0 is "" (none given); 1..4 are PACKAGES
-_INT_LIMIT = 2**62
-
-
-# --- shared fast paths ---------------------------------------------------------------------
-# Vectorised helpers used by msign and nensi (candidates for money.py / catalog.py, see
-# bench/engine.md). They keep the exact semantics of
-# money/catalog but skip work in the common all-good case (see bench/engine.md).
-
-class _CodeTable(dict):
-    """raw cell value -> code index; unseen values are normalised once (strip, lower)."""
-
-    def __init__(self, known: tuple[str, ...], normalize, empty_index: int = _UNKNOWN) -> None:
-        super().__init__()
-        self._known = {k: i for i, k in enumerate(known)}
-        self._normalize = normalize
-        self._empty = empty_index
-
-    def __missing__(self, key: object) -> int:
-        if isinstance(key, str):
-            code = self._normalize(key)
-            index = self._known.get(code, self._empty if code == "" else _UNKNOWN)
-        elif key is None or (isinstance(key, float) and key != key):
-            index = self._empty  # an empty cell
-        else:
-            index = _UNKNOWN
-        self[key] = index
-        return index
-
-
-def _plain(text: str) -> str:
-    return text.strip().lower()
-
-
-def code_index(values: object, known: tuple[str, ...], normalize=_plain,
-               empty_index: int = _UNKNOWN) -> np.ndarray:
-    """uint8 index into ``known`` for each code (case-insensitive), 255 = unknown.
-
-    Works on the argument's own shape (broadcast later); a dictionary lookup per element,
-    normalising each distinct spelling once.
-    """
-    arr = np.asarray(values)
-    table = _CodeTable(known, normalize, empty_index)
-    flat = arr.reshape(-1).tolist()
-    try:
-        raw = bytes(map(table.__getitem__, flat))
-    except TypeError:  # an unhashable cell value: slow path
-        raw = bytes(table[v] if _hashable(v) else _UNKNOWN for v in flat)
-    return np.frombuffer(raw, dtype=np.uint8).reshape(arr.shape)
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _all_ok() -> Validity:
-    """A 0-d validity with no failure: "nothing to merge", without a full-size reason array."""
-    return Validity(())
-
-
-
-def floats(values: object, what: str) -> tuple[np.ndarray, Validity]:
-    """float64 at the argument's own shape; non-numbers become NaN and are marked bad.
-
-    The validity is 0-d and all-ok when every cell converted (it broadcasts)."""
-    try:
-        x = np.asarray(values, dtype=np.float64)
-        return x, _all_ok()
-    except (TypeError, ValueError):
-        arr = np.asarray(values, dtype=object)
-        v = Validity(arr.shape)
-        x = np.full(arr.shape, np.nan)
-        bad = np.zeros(arr.shape, dtype=bool)
-        for i, cell in enumerate(arr.reshape(-1).tolist()):
-            if isinstance(cell, (int, float, np.number)) and not isinstance(cell, bool):
-                x.reshape(-1)[i] = float(cell)
-            else:
-                bad.reshape(-1)[i] = True
-        v.fail(bad, f"{what} must be a number")
-        return x, v
-
-
-def scaled(x: np.ndarray, places: int, what: str, validity: Validity) -> np.ndarray:
-    """``money.to_scaled`` with an early return when every element takes its exact fast path.
-
-    Same test as money's fast path (finite, below 2**51 / 10**places, n / scale == x); when
-    any element fails it, money.to_scaled handles the whole array (and marks bad elements).
-    """
-    scale = float(10**places)
-    with np.errstate(invalid="ignore", over="ignore"):
-        n = np.rint(x * scale) if places else np.rint(x)
-        ok = (np.abs(x) < 2.0**51 / 10**places) & ((n / scale if places else n) == x)
-    if ok.all():
-        return n.astype(np.int64)
-    return money.to_scaled(x, places, what, validity)
-
-
-def whole(x: np.ndarray, what: str, minimum: int = 0) -> tuple[np.ndarray, Validity]:
-    """Whole numbers >= ``minimum`` as int64, exactly (``money.to_scaled`` with 0 places).
-
-    Returns ``(values, validity)``; the validity is 0-d and all-ok in the common case where
-    every element is a whole number in range (no per-element reason array is built).
-    """
-    with np.errstate(invalid="ignore"):
-        n = x.astype(np.int64)  # NaN, infinities and huge values become garbage, caught below
-        # n == x (compared as floats) holds exactly for whole x; with minimum >= 0 and
-        # n < 2**51 this is money.to_scaled's fast path for 0 places
-        ok = (n == x) & (n >= minimum) & (n < 2**51)
-    if minimum >= 0 and ok.all():
-        return n, _all_ok()
-    lv = Validity(x.shape)
-    lv.fail(np.isnan(x), f"{what} is empty or not a number")
-    out = money.to_scaled(x, 0, what, lv)
-    lv.fail(out < minimum, f"{what} must not be negative" if minimum == 0
-            else f"{what} must be at least {minimum}")
-    return out, lv
-
-
-def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity) -> np.ndarray:
-    """``money.line_cents`` for non-negative quantities and prices, skipping the per-element
-    overflow estimate when the largest product is safely inside int64."""
-    q = np.asarray(quantity, dtype=np.int64)
-    p = np.asarray(price_e4, dtype=np.int64)
-    if q.size == 0 or p.size == 0:
-        return money.line_cents(q, p, validity)
-    qmax, pmax = int(q.max()), int(p.max())
-    if int(q.min()) >= 0 and int(p.min()) >= 0 and qmax * pmax < _INT_LIMIT // 2:
-        # exact: raw >= 0, so half-up to the cent is (raw + 50) // 100, the same value as
-        # money.round_div_half_up(raw, 100)
-        return (q * p + money.CENT_PER_PRICE_UNIT // 2) // money.CENT_PER_PRICE_UNIT
-    return money.line_cents(q, p, validity)
-
-
-def dates(values: object) -> np.ndarray:
-    """datetime64[D] at the argument's own shape (Python dates, ISO text, datetime64)."""
-    if isinstance(values, dt.datetime):
-        values = values.date()
-    return np.asarray(values, dtype="datetime64[D]")
-
-
-def today() -> np.datetime64:
-    return np.datetime64(dt.date.today(), "D")
-
-
-def price_table(codes: tuple[str, ...], days: np.ndarray, catalog: Catalog,
-                tariff: TariffTable | None) -> tuple[np.ndarray, np.ndarray, Validity]:
-    """Prices of every code on every distinct day, looked up once per (code, day).
-
-    Returns ``(table, day_index, table_validity)``: ``table[c, day_index]`` is the price of
-    code ``c`` on the element's day (table shape (len(codes), distinct days)); ``day_index``
-    has the shape of ``days``. NaT days get index 0 and must be failed by the caller.
-    """
-    d = np.asarray(days, dtype="datetime64[D]")
-    nat = np.isnat(d)
-    ints = d.astype(np.int64)
-    if d.ndim == 0 or d.size == 0:
-        uniq = d.reshape(-1)[:1] if d.size else np.array([today()], dtype="datetime64[D]")
-        index = np.zeros(d.shape, dtype=np.intp)
-    else:
-        good = ints[~nat]
-        lo, hi = (int(good.min()), int(good.max())) if good.size else (0, 0)
-        if hi - lo < 4096:  # a dense day range (about 11 years): no sort needed
-            uniq = np.arange(lo, hi + 1).astype("datetime64[D]")
-            index = np.where(nat, 0, ints - lo)
-        else:
-            uniq, index = np.unique(np.where(nat, lo, ints), return_inverse=True)
-            uniq = uniq.astype("datetime64[D]")
-            index = index.reshape(d.shape)
-    if np.isnat(uniq).any():
-        uniq = np.where(np.isnat(uniq), today(), uniq)
-    tv = Validity((len(codes), uniq.size))
-    table = catalog.prices(np.array(codes, dtype=object)[:, None], uniq[None, :], tv, tariff)
-    return table, index, tv
-
-
-def merge(validity: Validity, other: Validity) -> None:
-    """Take over ``other``'s failures (broadcast); free when it has none."""
-    if not other.all_ok:
-        validity.merge(other)
-
-
-def fail_each(validity: Validity, bad: np.ndarray, messages) -> None:
-    """Fail ``bad`` elements with a message computed per element by ``messages(flat_idx)``
-    (only for elements not already failed: the first reason wins)."""
-    bad = np.broadcast_to(bad, validity.shape) & validity.ok
-    if not bad.any():
-        return
-    where = np.flatnonzero(bad)
-    msg = np.empty(validity.shape, dtype=object)
-    msg.reshape(-1)[where] = [messages(int(i)) for i in where]
-    validity.fail(bad, msg)
 
 
 # --- mSign ---------------------------------------------------------------------------------
@@ -293,14 +107,14 @@ class _Usage:
         self.pkg = np.broadcast_to(pkg, shape)
 
         # unknown items and packages, named with the cell's own text
-        if (idx == _UNKNOWN).any():
+        if (idx == UNKNOWN).any():
             raw = np.broadcast_to(np.asarray(item, dtype=object), shape).reshape(-1)
-            fail_each(v, self.idx == _UNKNOWN, lambda k: _unknown_item(raw[k]))
-        if (pkg == _UNKNOWN).any():
+            fail_each(v, self.idx == UNKNOWN, lambda k: _unknown_item(raw[k]))
+        if (pkg == UNKNOWN).any():
             raw_p = np.broadcast_to(np.asarray(package, dtype=object), shape).reshape(-1)
-            fail_each(v, self.pkg == _UNKNOWN, lambda k: _unknown_package(raw_p[k]))
-        merge(v, uv)
-        merge(v, iv)
+            fail_each(v, self.pkg == UNKNOWN, lambda k: _unknown_package(raw_p[k]))
+        v.merge(uv)
+        v.merge(iv)
 
         # counts: whole and non-negative (MS-1..6, MS-8); storage (MS-7) is parsed below
         storage = self.idx == _STORAGE
@@ -328,16 +142,16 @@ class _Usage:
 
     @staticmethod
     def _rule_msg(index: int, text: str) -> str:
-        return f"{RULES[ITEMS[index]]}: {text}" if index != _UNKNOWN else text
+        return f"{RULES[ITEMS[index]]}: {text}" if index != UNKNOWN else text
 
     def _storage_gb(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         """MS-7: started GB of the excess; only SMART/ENTERPRISE. Full-shape int64."""
         v = self.validity
         where = np.flatnonzero(self.storage)
         sv = Validity(where.shape)
-        us = scaled(np.broadcast_to(u, self.shape).reshape(-1)[where], STORAGE_PLACES,
+        us = money.to_scaled(np.broadcast_to(u, self.shape).reshape(-1)[where], STORAGE_PLACES,
                     "MS-7: used GB", sv)
-        is_ = scaled(np.broadcast_to(i, self.shape).reshape(-1)[where], STORAGE_PLACES,
+        is_ = money.to_scaled(np.broadcast_to(i, self.shape).reshape(-1)[where], STORAGE_PLACES,
                      "MS-7: included GB", sv)
         sv.fail(us < 0, "MS-7: used GB must not be negative")
         sv.fail(is_ < 0, "MS-7: included GB must not be negative")
@@ -350,7 +164,7 @@ class _Usage:
         sv.fail(none, "MS-7: storage_gb needs the package: extra GB in the mSef e-archive are "
                       f"billed only with {' or '.join(STORAGE_PACKAGES)}")
         names = np.array(("",) + PACKAGES + ("?",) * (256 - 1 - len(PACKAGES)), dtype=object)
-        bad_pkg = ~allowed & ~none & (pkg != _UNKNOWN)
+        bad_pkg = ~allowed & ~none & (pkg != UNKNOWN)
         if bad_pkg.any():
             msg = np.empty(where.shape, dtype=object)
             msg[bad_pkg] = [f"MS-7: extra GB in the mSef e-archive are billed only with "
@@ -384,14 +198,14 @@ def _unit_prices(items: np.ndarray, v: Validity, unit_price: object, date: objec
     up, upv = floats(unit_price, "unit_price")
     given = ~np.isnan(up)
     if not upv.all_ok:
-        merge(v, upv)
+        v.merge(upv)
         given = given | ~upv.ok
     override = None
     if given.any():
         lv = Validity(up.shape)
-        override = scaled(np.where(given, up, 0.0), money.PRICE_PLACES, "unit_price", lv)
+        override = money.to_scaled(np.where(given, up, 0.0), money.PRICE_PLACES, "unit_price", lv)
         lv.fail(override < 0, "unit_price must not be negative")
-        merge(v, lv)
+        v.merge(lv)
     if given.all():
         return np.broadcast_to(override, shape)
 
@@ -399,7 +213,7 @@ def _unit_prices(items: np.ndarray, v: Validity, unit_price: object, date: objec
     days = today() if date is None else dates(date)
     days = np.where(np.isnat(days), today(), days)  # an empty date cell means today
     table, day_idx, tv = price_table(ITEMS, days, cat, tariff)
-    item = np.where(items == _UNKNOWN, 0, items) if not v.all_ok else items
+    item = np.where(items == UNKNOWN, 0, items) if not v.all_ok else items
     need = np.broadcast_to(~given, shape)
     if table.shape[1] == 1:  # one day for all elements: gather from 8 prices
         catalog_price = table[:, 0][item]
@@ -431,9 +245,9 @@ def unit_prices(item: object, unit_price: object = np.nan, date: object = None, 
                                 () if date is None else np.shape(date))
     v = Validity(shape)
     full = np.broadcast_to(idx, shape)
-    if (idx == _UNKNOWN).any():
+    if (idx == UNKNOWN).any():
         raw = np.broadcast_to(np.asarray(item, dtype=object), shape).reshape(-1)
-        fail_each(v, full == _UNKNOWN, lambda k: _unknown_item(raw[k]))
+        fail_each(v, full == UNKNOWN, lambda k: _unknown_item(raw[k]))
     price = _unit_prices(full, v, unit_price, date, tariff, catalog)
     return Result(np.where(v.ok, price, 0), v, "price_e4")
 
@@ -454,7 +268,7 @@ def overage(item: object, used: object, included: object = 0.0, package: object 
     price = _unit_prices(usage.idx, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
     price = np.where(v.ok, price, 0) if not v.all_ok else price
-    cents = line_cents(usage.billable, price, v)
+    cents = money.line_cents(usage.billable, price, v)
     return Result(cents, v, "cents")
 
 
@@ -491,15 +305,15 @@ def rekono_transactions(documents: object, signers: object = 1) -> Result:
     s, sv = floats(signers, "signers")
     shape = np.broadcast_shapes(d.shape, s.shape)
     v = Validity(shape)
-    merge(v, dv)
-    merge(v, sv)
+    v.merge(dv)
+    v.merge(sv)
     dn, lv = whole(d, "MS-3/4: documents")
-    merge(v, lv)
+    v.merge(lv)
     sn, lv = whole(s, "MS-3/4: signers", minimum=1)
     if not lv.all_ok:
         lv.reason[lv.reason == "MS-3/4: signers must be at least 1"] = \
             "MS-3/4: a signing needs at least 1 signer"
-    merge(v, lv)
+    v.merge(lv)
     per = REKONO_DOCUMENTS_PER_TRANSACTION
     blocks = (np.maximum(dn, 0) + per - 1) // per
     out = money.checked_product([np.broadcast_to(blocks, shape),
@@ -521,7 +335,7 @@ def bill_lines(items: object, used: object, included: object = 0.0, package: obj
     usage = _Usage(items, used, included, package, extra)
     price = _unit_prices(usage.idx, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
-    cents = line_cents(np.where(v.ok, usage.billable, 0), np.where(v.ok, price, 0), v)
+    cents = money.line_cents(np.where(v.ok, usage.billable, 0), np.where(v.ok, price, 0), v)
     if not v.all_ok:
         bad = np.flatnonzero(~v.ok.reshape(-1))
         shown = "; ".join(f"row {k + 1}: {v.reason.reshape(-1)[k]}" for k in bad[:5])

@@ -31,13 +31,12 @@ import numpy as np
 
 from pricing import calendar, money
 from pricing.catalog import Catalog, TariffTable, builtin
-from pricing.msign import (
+from pricing.inputs import (
+    UNKNOWN,
     code_index,
     dates,
     fail_each,
     floats,
-    line_cents,
-    merge,
     price_table,
     today,
     whole,
@@ -55,7 +54,6 @@ RULES = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify": "NE-4"
          "maintenance": "NE-10", "activation": "NE-10", "export_basic": "NE-11",
          "export_detail": "NE-11", "export_codebook": "NE-11"}
 
-_UNKNOWN = 255
 _INT_LIMIT = 2**62
 _PCT_PLACES = 4  # discount percentages keep up to 4 decimals (percent x 10**4)
 _NAT = np.datetime64("NaT", "D")
@@ -84,19 +82,19 @@ def _codes(values: object, valid: tuple[str, ...], what: str, shape: tuple[int, 
     """Code indexes broadcast to ``shape``; unknown codes are failed with the valid list."""
     idx = code_index(values, valid)
     full = np.broadcast_to(idx, shape)
-    if (idx == _UNKNOWN).any():
+    if (idx == UNKNOWN).any():
         raw = np.broadcast_to(np.asarray(values, dtype=object), shape).reshape(-1)
-        fail_each(v, full == _UNKNOWN,
+        fail_each(v, full == UNKNOWN,
                   lambda k: _unknown(raw[k], valid, what, _code_hint(raw[k])))
-    return np.where(full == _UNKNOWN, 0, full) if (idx == _UNKNOWN).any() else full
+    return np.where(full == UNKNOWN, 0, full) if (idx == UNKNOWN).any() else full
 
 
 def _whole(values: object, what: str, v: Validity) -> np.ndarray:
     """Whole numbers >= 0 at the argument's own shape; failures merged into ``v``."""
     x, xv = floats(values, what)
-    merge(v, xv)
+    v.merge(xv)
     n, lv = whole(x, what)
-    merge(v, lv)
+    v.merge(lv)
     return n
 
 
@@ -210,7 +208,7 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
     qty = np.where(due & v.ok, n, 0) if not v.all_ok else np.where(due, n, 0)
     if not v.all_ok:
         price = np.where(v.ok, price, 0)
-    cents = line_cents(qty, price, v)
+    cents = money.line_cents(qty, price, v)
     return Result(_full(cents, shape), v, "cents")
 
 
@@ -272,7 +270,7 @@ def charge(code: object, quantity: object, own_products: object = False, date: o
     if not v.all_ok:
         qty = np.where(v.ok, qty, 0)
         price = np.where(v.ok, price, 0)
-    cents = line_cents(qty, price, v)
+    cents = money.line_cents(qty, price, v)
     return Result(_full(cents, shape), v, "cents")
 
 

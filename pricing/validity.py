@@ -13,17 +13,27 @@ import numpy as np
 
 
 class Validity:
-    """A boolean ``ok`` mask and a parallel object array of reasons ('' where ok)."""
+    """A boolean ``ok`` mask and a parallel object array of reasons ('' where ok).
 
-    __slots__ = ("ok", "reason")
+    The reason array is built on the first failure only: the common all-good case of a
+    million-row column costs one boolean array.
+    """
+
+    __slots__ = ("ok", "_reason")
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.ok = np.ones(shape, dtype=bool)
-        self.reason = np.full(shape, "", dtype=object)
+        self._reason: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.ok.shape
+
+    @property
+    def reason(self) -> np.ndarray:
+        if self._reason is None:
+            self._reason = np.full(self.ok.shape, "", dtype=object)
+        return self._reason
 
     def fail(self, bad: np.ndarray | bool, message: str | np.ndarray) -> None:
         """Mark ``bad`` elements invalid with ``message`` (a string or a per-element array)."""
@@ -38,7 +48,9 @@ class Validity:
         self.ok &= ~bad
 
     def merge(self, other: Validity) -> None:
-        """Take over ``other``'s failures (same or broadcastable shape)."""
+        """Take over ``other``'s failures (same or broadcastable shape); free when it has none."""
+        if other._reason is None:  # never failed
+            return
         ok = np.broadcast_to(other.ok, self.ok.shape)
         self.fail(~ok, np.broadcast_to(other.reason, self.ok.shape))
 
