@@ -122,6 +122,16 @@ def test_manifest_without_namespace_has_no_namespace_element():
         server.Settings(namespace=""))
 
 
+def test_settings_from_the_environment():
+    assert server.Settings.from_env({}) == server.Settings()  # TARIFA, no key, localhost
+    env = {"XLWINGS_FUNCTIONS_NAMESPACE": "PRICES", "XLWINGS_LICENSE_KEY": "noncommercial",
+           "TARIFA_SERVER_URL": "https://tarifa.example/"}
+    settings = server.Settings.from_env(env)
+    assert (settings.namespace, settings.license_key) == ("PRICES", "noncommercial")
+    assert settings.public_url() == "https://tarifa.example"
+    assert server.Settings().public_url() == "https://localhost:8000"
+
+
 def test_settings_refuse_what_excel_would_refuse():
     for bad in (server.Settings(namespace="TARIFA.X"), server.Settings(namespace="A" * 33),
                 server.Settings(base_url="http://localhost:8000"),
