@@ -284,8 +284,53 @@ def test_a_broken_bridge_fails_the_run(tmp_path, profiles, standin, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx", "standin"]  # no output
 
 
+@needs_soffice
+def test_more_functions_in_libreoffice(tmp_path, profiles):
+    """Multi-column spills, date arguments, a tariff Table, a VAT block (hand-checked)."""
+    src, dst = tmp_path / "more.xlsx", tmp_path / "more-out.xlsx"
+    wb = xlsxwriter.Workbook(src)
+    ws = wb.add_worksheet("S")
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.add_table("A1:C5", {"name": "Bill", "data": [
+        ["transaction", 120, 100], ["user", 7, 5], ["api", 1, 0], ["sms", 10, 0]],
+        "columns": [{"header": "Item"}, {"header": "Used"}, {"header": "Included"}]})
+    ws.write_dynamic_array_formula("E2:J5", "=MSIGN_BILL(Bill[Item],Bill[Used],Bill[Included])")
+    ws.add_table("A8:B9", {"name": "Tariff", "data": [["transaction", 0.25]],
+                           "columns": [{"header": "code"}, {"header": "unit_price"}]})
+    # M9 is empty: an empty cell is "not given"; Tariff[#All] is #NAME? in LibreOffice 7.4
+    ws.write_formula("L1", '=MSIGN_OVERAGE("transaction",120,100,M9,M9,Tariff[[#Headers],[#Data]])')
+    for cell, date in (("M1", "2024-06-16"), ("M2", "2024-06-01"), ("M3", "2024-06-30"),
+                       ("M4", "2024-05-03")):
+        ws.write_datetime(cell, dt.datetime.fromisoformat(date), day)
+    ws.write_formula("L2", "=ESIGN_PRORATE(3,M1,M2,M3)")
+    ws.write_formula("L3", "=NENSI_MAINT(M4,M2,10)")
+    ws.write_formula("L4", '=NENSI_ANNUAL("pharmacy",DATE(2024,4,10))')
+    ws.write_formula("L5", '=ESIGN_PRORATE(2,"2024-03-01","2024-03-01","2024-03-31")')
+    ws.write_dynamic_array_formula("O1:R4", "=TARIFA_VAT(P7:P10,Q7:Q10,TRUE)")
+    ws.write_column("P7", [10, 20.5, 3])
+    ws.write_column("Q7", [22, 9.5, "SI"])
+    wb.close()
+    libreoffice.recalculate(src, dst, 120, profile_root=profiles)
+    ws = openpyxl.load_workbook(dst, data_only=True)["S"]
+    bill = [[ws.cell(r, c).value for c in range(5, 11)] for r in range(2, 6)]
+    assert bill[:3] == [["transaction", 120, 100, 20, 0.27, 5.4],  # MS-1
+                        ["user", 7, 5, 2, 6, 12],                  # MS-5
+                        ["api", 1, 0, 1, 100, 100]]                # MS-6
+    assert bill[3] == ["#N/A"] * 6  # MS-8: no SMS price
+    assert ws["L1"].value == 5.0  # the Table's 0.25 replaces 0.27: 20 x 0.25
+    assert ws["L2"].value == 7.5  # ES-15: 3 x 5.00 x 15/30 days
+    assert ws["L3"].value == 11.14  # NE-10: June, 10 x 1.1140
+    assert ws["L4"].value == 180  # NE-5/NE-6: 240 x 9/12
+    assert ws["L5"].value == "#N/A"  # ES-1: legacy plan needs a price
+    vat = [[ws.cell(r, c).value for c in range(15, 19)] for r in range(1, 5)]
+    assert vat == [["VAT rate %", "net EUR", "VAT EUR", "gross EUR"],
+                   [22, 13, 2.86, 15.86], [9.5, 20.5, 1.95, 22.45],  # 9.5 % of 20.50 -> 1.95
+                   ["total", 33.5, 4.81, 38.31]]
+
+
 def short_array_workbook(path: Path) -> None:
-    """A 3-row Table; one spilling formula over 3 rows (right), one over 2 (too short)."""
+    """A 3-row Table; one spilling formula over 3 rows (right), one over 2 (too short), and a
+    call with an empty argument."""
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet("S")
     rows = [["transaction", 120, 100], ["onesign", 30, 10], ["transaction", 10, 0]]
@@ -294,27 +339,39 @@ def short_array_workbook(path: Path) -> None:
     ws.write_dynamic_array_formula("E2:E4", "=MSIGN_OVERAGE(U[Item],U[Used],U[Included])")
     ws.write_dynamic_array_formula("F2:F3", "=MSIGN_OVERAGE(U[Item],U[Used],U[Included])")
     ws.write_dynamic_array_formula("G2:G2", "=SUM(MSIGN_OVERAGE(U[Item],U[Used]))")
+    ws.write_formula("H2", '=MSIGN_OVERAGE("transaction",120,100,"SMART",)')
     wb.close()
 
 
-def test_short_array_ranges_are_found(tmp_path):
+def test_checks_find_what_libreoffice_gets_wrong(tmp_path):
     src = tmp_path / "short.xlsx"
     short_array_workbook(src)
-    found = lo_checks.short_arrays(src, {"MSIGN_OVERAGE"})
-    assert len(found) == 1 and found[0].startswith("S!F2:F3: 2 rows for a Table of 3 rows")
-    assert lo_checks.short_arrays(src, {"NENSI_MAINT"}) == []
+    found = lo_checks.problems(src, {"MSIGN_OVERAGE"})
+    assert len(found) == 2
+    assert found[0].startswith("S!F2:F3: 2 rows for a Table of 3 rows")
+    assert found[1].startswith("S!H2: MSIGN_OVERAGE: argument 5 is empty")
+    assert lo_checks.problems(src, {"NENSI_MAINT"}) == []
+    empty = lo_checks.empty_arguments
+    assert empty('=MSIGN_OVERAGE(A2,B2,,,,T)', {"MSIGN_OVERAGE"})[0].startswith(
+        "MSIGN_OVERAGE: argument 3, 4, 5 is empty")
+    assert empty('=F(A2,B2)+F()+F(G(1,,2),"a,,b",T[[#All],[a]:[b]])', {"F"}) == []
 
 
 @needs_soffice
-def test_recalc_fails_when_libreoffice_cuts_rows_off(tmp_path, profiles, monkeypatch, capsys):
+def test_recalc_refuses_what_libreoffice_gets_wrong(tmp_path, profiles, monkeypatch, capsys):
     monkeypatch.setenv("TARIFA_LO_PROFILES", str(profiles))
     src, dst = tmp_path / "short.xlsx", tmp_path / "short-out.xlsx"
     short_array_workbook(src)
-    assert cli.main(["recalc", str(src), "-o", str(dst)]) == 1
-    assert "rows lost: S!F2:F3" in capsys.readouterr().err
+    assert cli.main(["recalc", str(src), "-o", str(dst)]) == 2
+    err = capsys.readouterr().err
+    assert "S!F2:F3: 2 rows for a Table of 3 rows" in err and "S!H2: MSIGN_OVERAGE" in err
+    assert not dst.exists()
+    # what LibreOffice makes of it when told to go on anyway: both lose money silently
+    assert cli.main(["recalc", str(src), "-o", str(dst), "--no-check"]) == 0
     ws = openpyxl.load_workbook(dst, data_only=True)["S"]
     assert [ws[f"E{r}"].value for r in (2, 3, 4)] == [5.4, 13.8, 2.7]  # MS-1, MS-2, MS-1
     assert [ws[f"F{r}"].value for r in (2, 3, 4)] == [5.4, 13.8, None]  # 2.70 cut off
+    assert ws["H2"].value == 0  # the empty unit price arrived as 0, not "price list" (5.40)
 
 
 @needs_soffice

@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from workbook import lo_bridge
+from workbook import lo_bridge, lo_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _CANDIDATES = ("soffice", "libreoffice")
@@ -240,7 +240,7 @@ def _locked(path: Path) -> Iterator[None]:
 def recalculate(src: Path, dst: Path, timeout: float = 180, *,
                 module: str = "udfs.functions", values_module: str = "udfs.excel_values",
                 extra_paths: tuple[str | Path, ...] = (), profile_root: Path | None = None,
-                messages: list[str] | None = None) -> Path:
+                messages: list[str] | None = None, check: bool = True) -> Path:
     """Recalculate every formula of ``src`` in headless LibreOffice Calc (Tarifa's functions
     computed by Python) and write the result to ``dst`` (.xlsx or .ods); returns ``dst``.
 
@@ -248,6 +248,9 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
     under a temporary name, then renamed). ``timeout`` bounds the whole run, profile included.
     ``module`` is the module of worksheet functions; ``messages`` (a list) receives what the
     bridge reported (e.g. a function that raised; its cell shows #VALUE!).
+    With ``check`` an .xlsx is refused (RecalcError, before LibreOffice runs) where LibreOffice
+    would silently compute something else than Excel (``workbook.lo_checks``: array ranges
+    shorter than their Table, empty arguments).
     Raises RecalcError when LibreOffice is missing, fails or times out."""
     src, dst = Path(src).resolve(), Path(dst).resolve()
     if not src.is_file():
@@ -262,6 +265,13 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
                           "apt-get install libreoffice-calc-nogui python3-uno "
                           "libreoffice-script-provider-python")
     deadline = time.monotonic() + timeout
+    if check and src.suffix.lower() in (".xlsx", ".xlsm"):
+        names = {sig.name for sig in lo_bridge.signatures(module)}
+        found = lo_checks.problems(src, names)
+        if found:
+            raise RecalcError("LibreOffice would compute this workbook differently from Excel "
+                              "(fix the workbook, or recalculate with check=False / "
+                              "--no-check to see it anyway):\n  " + "\n  ".join(found))
     config = bridge_config(module, values_module, extra_paths)
     profile = ensure_profile(soffice, config, profile_root, timeout)
     dst.parent.mkdir(parents=True, exist_ok=True)
