@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{n} {code}" for code, n in sorted(errors.items())) or "none"
         print(f"  {formulas} formula cells; error values: {shown}")
         if errors.get("#NAME?"):
-            print("  #NAME? is a function LibreOffice does not know: not in "
-                  f"{args.module}, or missing in this LibreOffice (7.4 has no XLOOKUP, LET, "
-                  "UNIQUE, SORT)", file=sys.stderr)
+            print("  #NAME? is a name LibreOffice does not know: a function not in "
+                  f"{args.module} or missing in this LibreOffice (7.4 has no XLOOKUP, LET, "
+                  "UNIQUE, SORT), or a Table reference such as T[#All] or T[#Data] (7.4 "
+                  "knows T[[#Headers],[#Data]] and T[Column])", file=sys.stderr)
     return 0
 
 
