@@ -283,8 +283,7 @@ class _Spec:
 
 def _reshaped(v: Validity, shape: tuple[int, ...]) -> Validity:
     out = Validity(shape)
-    out.ok = v.ok.reshape(shape)
-    out.reason = v.reason.reshape(shape)
+    out.fail(~v.ok.reshape(shape), v.reason.reshape(shape))
     return out
 
 
