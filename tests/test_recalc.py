@@ -208,7 +208,7 @@ def test_tarifa_recalc_computes_tarifa_functions(tmp_path, profiles, monkeypatch
     assert cli.main(["recalc", str(src), "-o", str(dst), "--timeout", "120"]) == 0
     printed = capsys.readouterr()
     assert "20 formula cells; error values: 2 #N/A, 1 #NAME?, 2 #NUM!, 3 #VALUE!" in printed.out
-    assert "#NAME? is a function LibreOffice does not know" in printed.err
+    assert "#NAME? is a name LibreOffice does not know" in printed.err
 
     assert sha256(src) == before and src.stat().st_mtime_ns == mtime  # input untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "usage.xlsx"]  # no lock file

@@ -273,7 +273,8 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
                               "(fix the workbook, or recalculate with check=False / "
                               "--no-check to see it anyway):\n  " + "\n  ".join(found))
     config = bridge_config(module, values_module, extra_paths)
-    profile = ensure_profile(soffice, config, profile_root, timeout)
+    profile = ensure_profile(soffice, config, profile_root,
+                             max(1.0, deadline - time.monotonic()))
     dst.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".tarifa-recalc-", dir=dst.parent))
     try:
@@ -287,9 +288,7 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
         if messages is not None:
             messages.extend(reported)
         _refuse_broken_bridge(reported)
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        shutil.move(out, tmp)
-        os.replace(tmp, dst)
+        os.replace(out, dst)  # atomic: ``work`` is beside ``dst``, on the same file system
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dst
