@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +33,18 @@ PRICE_COLS = ("Code", "Unit price", "Valid from")
 TIER_COLS = ("Service", "Min quantity", "Percent")
 
 
+class BillLine(NamedTuple):
+    """One bill line, as ``pricing.bill.Line`` (``bill.totals`` takes either) but light: a
+    100k-row month makes 100k of them. ``vat_rate`` is already normalised."""
+
+    rule: str
+    description: str
+    quantity: float
+    unit_price_e4: int
+    amount_cents: int
+    vat_rate: str
+
+
 @dataclass
 class Problem:
     sheet: str
@@ -44,7 +56,7 @@ class Problem:
 @dataclass
 class CustomerBill:
     customer: str
-    lines: list[bill.Line] = field(default_factory=list)
+    lines: list[BillLine] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # "sheet!row" per line
     tables: list[str] = field(default_factory=list)  # the usage Table of each line
     problems: list[Problem] = field(default_factory=list)
@@ -100,21 +112,34 @@ def _in_month(days: np.ndarray, month: dt.date) -> tuple[np.ndarray, np.ndarray]
     return (~unknown) & (days >= start) & (days <= end), unknown
 
 
+def _scaled(value: object, places: int) -> int:
+    """An Excel number as an exact integer x 10**places, read by its shortest decimal text
+    (the fast path is exact where it reads back, as in ``money.to_scaled``)."""
+    x = float(value)
+    scale = 10**places
+    n = round(x * scale)
+    if abs(x) < 2.0**51 / scale and n / scale == x:
+        return n
+    return int(money.decimal_to_scaled(repr(x), places))
+
+
 def _cents(value: object) -> int:
-    """A money result (EUR float with 2 decimals) as exact cents, read by its shortest text."""
-    return int(money.decimal_to_scaled(repr(float(value)), 2))
+    """A money result (EUR with 2 decimals) as exact cents."""
+    return _scaled(value, 2)
 
 
 def _price_e4(value: object) -> int:
-    return int(money.decimal_to_scaled(repr(float(value)), 4))
+    return _scaled(value, 4)
 
 
-def _qty(value: object) -> Decimal:
-    return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(str(value))
+def _qty(value: object) -> float:
+    return float(value)
 
 
-def _blank_row(t: Table, i: int, inputs: tuple[str, ...]) -> bool:
-    return all(t.rows[i][t.index(h)] in ("", None) for h in inputs)
+def _blank_rows(t: Table, inputs: tuple[str, ...]) -> list[bool]:
+    """Rows whose every input is empty: a worksheet function shows "" there; not billed."""
+    idx = [t.index(h) for h in inputs]
+    return [all(r[j] in ("", None) for j in idx) for r in t.rows]
 
 
 class Pricer:
@@ -218,12 +243,13 @@ class Pricer:
         inputs = ("Item", "Used", "Included", "Package", "Unit price")
         args = [_col(t.column(h)) for h in inputs] + [self.tariff["msign"]]
         charge, why = self.call(t, F.MSIGN_OVERAGE, args, inputs, "Charge")
+        blank = _blank_rows(t, inputs)
         detail = F.MSIGN_BILL(*args)
         month, unknown = self._month_rows(t, "Month")
         who = t.column("Customer")
         rate = self.vat["msign"]
         for i in np.flatnonzero(month | unknown).tolist():
-            if _blank_row(t, i, inputs):
+            if blank[i]:
                 continue
             if unknown[i]:
                 self.problem(t, i, who[i], "Month: not a date - which month is this row?")
@@ -234,7 +260,7 @@ class Pricer:
             rule = F.msign.RULES[str(item).strip().lower()]
             desc = (f"mSign {str(item).strip().lower()}: {_num(used)} used, {_num(incl)} "
                     "included")
-            self.line(t, i, who[i], "msign", bill.Line(
+            self.line(t, i, who[i], "msign", BillLine(
                 rule, desc, _qty(units), _price_e4(price), _cents(charge[i][0]), rate))
 
     def esign_licences(self) -> None:
@@ -243,6 +269,8 @@ class Pricer:
                   "Period end", "Monthly price")
         args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"]]
         charge, why = self.call(t, F.ESIGN_LICENCES, args, inputs, "Charge")
+        blank = _blank_rows(t, inputs)
+        subs = t.column("Subscription")
         month, unknown = self._month_rows(t, "Purchase date")
         who, lic, mp = t.column("Customer"), t.column("Licences"), t.column("Monthly price")
         days = _days(t.column("Purchase date"))
@@ -250,14 +278,14 @@ class Pricer:
         listed = F.TARIFF_PRICE(_col(["licence"] * len(t.rows)), _col(t.column("Purchase date")),
                                 self.tariff["esign"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if _blank_row(t, i, inputs):
+            if blank[i]:
                 continue
             if self.bad(t, i, who[i], charge[i], why[i]):
                 continue
             price = mp[i] if mp[i] is not None else listed[i][0]
-            desc = (f"eSign licences, {t.column('Subscription')[i]}: {_num(lic[i])} from "
+            desc = (f"eSign licences, {subs[i]}: {_num(lic[i])} from "
                     f"{days[i]} to {ends[i]}, prorated (ES-15)")
-            self.line(t, i, who[i], "esign", bill.Line(
+            self.line(t, i, who[i], "esign", BillLine(
                 "ES-15", desc, _qty(lic[i]), _price_e4(price), _cents(charge[i][0]),
                 self.vat["esign"]))
 
@@ -267,13 +295,15 @@ class Pricer:
                   "Unit price")
         args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"]]
         values, why = self.call(t, F.ESIGN_LEDGER, args, inputs, "Ledger", width=6)
+        blank = _blank_rows(t, inputs)
+        subs = t.column("Subscription")
         month, unknown = self._month_rows(t, "Date")
         who, ev, kind = t.column("Customer"), t.column("Event"), t.column("Kind")
         qty, up = t.column("Quantity"), t.column("Unit price")
         codes = [f"signature_{str(k).strip().lower()}" if k else "" for k in kind]
         listed = F.TARIFF_PRICE(_col(codes), _col(t.column("Date")), self.tariff["esign"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if _blank_row(t, i, inputs):
+            if blank[i]:
                 continue
             if self.bad(t, i, who[i], values[i], why[i]):
                 continue
@@ -281,8 +311,8 @@ class Pricer:
                 continue
             price = up[i] if up[i] is not None else listed[i][0]
             desc = f"eSign {str(kind[i]).strip().lower()} signatures bought, " \
-                   f"{t.column('Subscription')[i]}"
-            self.line(t, i, who[i], "esign", bill.Line(
+                   f"{subs[i]}"
+            self.line(t, i, who[i], "esign", BillLine(
                 "ES-7", desc, _qty(qty[i]), _price_e4(price), _cents(values[i][5]),
                 self.vat["esign"]))
 
@@ -298,6 +328,8 @@ class Pricer:
         rec_why = _flat(F.NENSI_MAINT_RECORD_CHECK(entry, act, _col(month), prods, tariff))
         status, who = t.column("Status"), t.column("Customer")
         inputs = ("Entry date", "Activation date", "Products", "Status")
+        blank = _blank_rows(t, inputs)
+        product = t.column("Product")
         values, reasons = [], []
         for i in range(len(t.rows)):
             # the template's formula: record only -> (no activation: 0, else from activation);
@@ -321,12 +353,12 @@ class Pricer:
             {"Maintenance": values, "Maintenance.check": reasons})
         price = _price_e4(F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0])
         for i, v in enumerate(values):
-            if _blank_row(t, i, inputs) or v == "":
+            if blank[i] or v == "":
                 continue
             if self.bad(t, i, who[i], [v], reasons[i]):
                 continue
-            desc = f"NENSI maintenance {self.run.month:%Y-%m}: {t.column('Product')[i]}"
-            self.line(t, i, who[i], "nensi", bill.Line(
+            desc = f"NENSI maintenance {self.run.month:%Y-%m}: {product[i]}"
+            self.line(t, i, who[i], "nensi", BillLine(
                 "NE-10", desc, _qty(prods[i][0] if prods[i][0] is not None else 1.0), price,
                 _cents(v), self.vat["nensi"]))
 
@@ -335,16 +367,18 @@ class Pricer:
         inputs = ("Service", "Start date", "Units")
         args = [_col(t.column(h)) for h in inputs] + [self.tariff["nensi"]]
         fee, why = self.call(t, F.NENSI_ANNUAL, args, inputs, "Annual fee")
+        blank = _blank_rows(t, inputs)
+        starts = _days(t.column("Start date"))
         month, unknown = self._month_rows(t, "Start date")
         who, svc, units = t.column("Customer"), t.column("Service"), t.column("Units")
         listed = F.TARIFF_PRICE(_col(svc), _col(t.column("Start date")), self.tariff["nensi"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if _blank_row(t, i, inputs) or self.bad(t, i, who[i], fee[i], why[i]):
+            if blank[i] or self.bad(t, i, who[i], fee[i], why[i]):
                 continue
             code = str(svc[i]).strip().lower()
-            desc = f"NENSI annual {code} from {_days([t.column('Start date')[i]])[0]} " \
+            desc = f"NENSI annual {code} from {starts[i]} " \
                    "to year end (NE-6)"
-            self.line(t, i, who[i], "nensi", bill.Line(
+            self.line(t, i, who[i], "nensi", BillLine(
                 _rule_of(code), desc,
                 _qty(units[i] if units[i] is not None else 1.0), _price_e4(listed[i][0]),
                 _cents(fee[i][0]), self.vat["nensi"]))
@@ -354,16 +388,17 @@ class Pricer:
         inputs = ("Code", "Quantity", "Own products", "Date")
         args = [_col(t.column(h)) for h in inputs] + [self.tariff["nensi"]]
         amount, why = self.call(t, F.NENSI_CHARGE, args, inputs, "Amount")
+        blank = _blank_rows(t, inputs)
         month, unknown = self._month_rows(t, "Date")
         who, code, qty = t.column("Customer"), t.column("Code"), t.column("Quantity")
         own = t.column("Own products")
         listed = F.TARIFF_PRICE(_col(code), _col(t.column("Date")), self.tariff["nensi"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if _blank_row(t, i, inputs) or self.bad(t, i, who[i], amount[i], why[i]):
+            if blank[i] or self.bad(t, i, who[i], amount[i], why[i]):
                 continue
             c = str(code[i]).strip().lower()
             desc = f"NENSI {c}" + (" (own products: no charge)" if own[i] is True else "")
-            self.line(t, i, who[i], "nensi", bill.Line(
+            self.line(t, i, who[i], "nensi", BillLine(
                 _rule_of(c), desc, _qty(qty[i]), _price_e4(listed[i][0]),
                 _cents(amount[i][0]), self.vat["nensi"]))
 
@@ -398,16 +433,17 @@ class Pricer:
         inputs = ("Service",)
         args = [_col(svc), _col(qtys), _col(sums), self.tiers]
         disc, why = self.call(t, F.NENSI_DISCOUNT, args, inputs, "Discount")
+        blank = _blank_rows(t, ("Customer", "Service"))
         for i in range(len(t.rows)):
-            if _blank_row(t, i, ("Customer", "Service")):
+            if blank[i]:
                 continue
             if self.bad(t, i, who[i], disc[i], why[i]):
                 continue
             cents = _cents(disc[i][0])
             if cents:
-                self.line(t, i, who[i], "nensi", bill.Line(
+                self.line(t, i, who[i], "nensi", BillLine(
                     "NE-12", f"NENSI discount on {svc[i]} ({_num(qtys[i])} in the month)",
-                    Decimal(1), -cents * 100, -cents, self.vat["nensi"]))
+                    1.0, -cents * 100, -cents, self.vat["nensi"]))
 
 
 _RULES_NENSI = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify": "NE-4",

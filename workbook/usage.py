@@ -50,6 +50,8 @@ class Table:
 
     def cell_error(self, i: int, headers: tuple[str, ...]) -> str:
         """The first error cell among ``headers`` in data row ``i`` ('' if none)."""
+        if not self.errors:
+            return ""
         for h in headers:
             code = self.errors.get((i, self.index(h)))
             if code:
@@ -81,14 +83,14 @@ def read_tables(path: Path, names: tuple[str, ...]) -> dict[str, Table]:
         sheets_with_errors = _error_cells(path)
         for name in names:
             t = wb.get_table_by_name(name)
-            (r0, c0), _end = t.start, t.end
+            (r0, c0), _end = t.start, t.end  # calamine: the first DATA row, 0-based
             rows = [list(r) for r in t.to_python()]
             errors = {}
             for (r, c), code in sheets_with_errors.get(t.sheet, {}).items():
-                i, j = r - (r0 + 1), c - c0
+                i, j = r - r0, c - c0
                 if 0 <= i < len(rows) and 0 <= j < len(t.columns):
                     errors[(i, j)] = code
-            out[name] = Table(name, t.sheet, [str(h) for h in t.columns], rows, r0 + 2, c0,
+            out[name] = Table(name, t.sheet, [str(h) for h in t.columns], rows, r0 + 1, c0,
                               errors)
         return out
     finally:
