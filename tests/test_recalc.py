@@ -143,6 +143,9 @@ def test_conversions_both_ways():
                              is_error, error_code) == ((59.0,), (61.0,))  # phantom 29 Feb 1900
     # error codes as text never reach a cell as text (SUM would skip them)
     assert lo_script.lo_error_code(lo_script.to_calc("#N/A", is_error, error_code)[0][0]) == "#N/A"
+    codes = [lo_script.lo_error_code(v) for v in lo_script.to_calc(
+        [["#SPILL!", float("inf"), float("nan")]], is_error, error_code)[0]]
+    assert codes == ["#VALUE!", "#NUM!", "#NUM!"]
     ragged = lo_script.to_calc([[1.0, 2.0], [3.0]], is_error, error_code)
     assert lo_script.lo_error_code(ragged[1][1]) == "#N/A"
 

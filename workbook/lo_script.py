@@ -48,6 +48,9 @@ LO_ERRORS = {
     "#NUM!": 503,
     "#N/A": 0x7FFF,
 }
+# Excel's other error codes: Calc has no own error for them; they become #VALUE!.
+OTHER_ERRORS = ("#SPILL!", "#CALC!", "#FIELD!", "#BUSY!", "#CONNECT!", "#BLOCKED!",
+                "#GETTING_DATA", "#UNKNOWN!")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 0 for dates from 1900-03-01 on
 _PHANTOM_DAY = dt.date(1900, 3, 1)  # serial 61: Excel counts a 29 Feb 1900 that never was
 
@@ -163,9 +166,10 @@ def _cell(value: object, is_error, error_code) -> object:
         days = (value - _EXCEL_EPOCH).days
         return float(days if value >= _PHANTOM_DAY else days - 1)
     if isinstance(value, (int, float)):
-        return float(value)
+        value = float(value)
+        return value if math.isfinite(value) else error_value("#NUM!")
     if isinstance(value, str):
-        if value in LO_ERRORS:  # an error as text would be skipped by SUM: never let it through
+        if value in LO_ERRORS or value in OTHER_ERRORS:  # SUM would skip an error as text
             return error_value(value)
         return value
     return error_value("#VALUE!")
