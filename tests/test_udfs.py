@@ -96,6 +96,19 @@ def test_dates_on_an_older_runtime_are_plain_serials():
         [[serial("2024-04-01")]]
 
 
+def test_dates_take_the_workbooks_date_format():
+    # xlwings turns a localised short-date pattern (de-DE "TT.MM.JJJJ") into one Excel accepts
+    import asyncio
+
+    from tests.officejs import body
+
+    data = body("MSIGN_SWITCH_DATE", serial("2024-03-05"), date_format="TT.MM.JJJJ",
+                culture="de-DE")
+    out = asyncio.run(xlwings.server.custom_functions_call(data, F))
+    assert out == [[{"type": "FormattedNumber", "basicValue": serial("2024-04-01"),
+                     "numberFormat": "dd.mm.yyyy"}]]
+
+
 def test_ms3_ms4_rekono_transactions():
     # signers x ceil(documents / 5): 2 x ceil(11/5) = 6; 1 x ceil(5/5) = 1; 0 documents = 0
     out = call("MSIGN_REKONO_TX", [[11], [5], [0]], [[2], [None], [3]])
@@ -348,7 +361,9 @@ def test_metadata_every_function_documented_with_check_companion():
         for p in f["parameters"]:
             assert p["description"] and not p["description"].startswith("Positional"), \
                 (name, p["name"])
+            assert len(p["description"]) <= 255  # Excel's limit for the function wizard
             assert p["dimensionality"] == "matrix"  # a cell or a whole range
+        assert len(f["description"]) <= 255 and len(check["description"]) <= 255
         if "EUR" in f["description"] and name not in ("TARIFA_VAT", "NENSI_DISCOUNT",
                                                       "ESIGN_LEDGER"):
             assert f["parameters"][-1]["name"] == "tariff", name  # DESIGN.md: trailing tariff

@@ -184,9 +184,8 @@ def check_of(function: Callable) -> Callable:
         return _reasons(spec.evaluate(args))
 
     check.__name__ = check.__qualname__ = name
-    first = (spec.body.__doc__ or "").strip().splitlines()[0] if spec.body.__doc__ else ""
-    doc = (f"Why {spec.body.__name__} gives an error, per row: 'OK' or the reason "
-           f"(same arguments). {spec.body.__name__}: {first}")
+    doc = (f"Per row: OK, or why {spec.body.__name__} gives an error there (same arguments as "
+           f"{spec.body.__name__}).")
     check.__doc__ = doc
     check.__tarifa__ = spec
     return _register(check, spec, doc)
