@@ -138,7 +138,9 @@ class Marks(Validity):
             code = np.broadcast_to(other.code, self.ok.shape)
         else:
             fn = code_of or (lambda _r: NUM)
-            code = np.array([fn(r) for r in reason.reshape(-1).tolist()],
+            reasons = reason.reshape(-1).tolist()
+            codes = {r: fn(r) for r in set(reasons)}  # distinct reasons are few
+            code = np.array(list(map(codes.__getitem__, reasons)),
                             dtype=object).reshape(self.ok.shape)
         self.fail(~ok, reason, code)
 

@@ -14,6 +14,8 @@ arguments that returns, per element, "OK" or the reason. The conventions are in
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from pricing import bill, esign, money, msign, nensi
@@ -26,6 +28,10 @@ _TARIFF = ("optional tariff table range (code, unit_price [, valid_from]; a head
 _ITEM = f"mSign item: {', '.join(msign.ITEMS)}"
 _PACKAGE = ("optional mSign package: MINI, START, SMART or ENTERPRISE (needed for storage_gb, "
             "MS-7)")
+
+
+def _today() -> np.datetime64:
+    return np.datetime64(dt.date.today(), "D")
 
 
 # --- mSign -----------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def _unit_prices(item: np.ndarray, unit_price: np.ndarray, tariff, v: Validity) 
     if need.any():
         pv = Validity(v.shape)
         codes = np.where(need, item, msign.ITEMS[0])
-        listed = builtin().prices(codes, msign.today(), pv, tariff)
+        listed = builtin().prices(codes, _today(), pv, tariff)
         v.fail(need & ~pv.ok, pv.reason)
     return np.where(given, override, listed)
 
@@ -325,7 +331,7 @@ NENSI_DISCOUNT_CHECK = check_of(NENSI_DISCOUNT)
 )
 def TARIFF_PRICE(code, date, tariff):
     """Unit price in EUR excl. VAT (up to 4 decimals) of a price code on a date, from the tariff table or the built-in price lists (MS-1..8, ES-4/7, NE-1..11)."""  # noqa: E501
-    days = np.where(np.isnat(date), msign.today(), date)
+    days = np.where(np.isnat(date), _today(), date)
     v = Validity(np.shape(code))
     listed = tariff.rows if tariff is not None else {}
     cat = builtin()
