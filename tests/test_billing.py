@@ -1,0 +1,241 @@
+"""`tarifa bill` on the template's sample rows: numbers checked by hand per rule ID, bad rows
+reported, the input never touched, the output written atomically, 100k rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+import time
+import zipfile
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from addin.billing import bill_workbook, format_table
+from addin.cli import main
+from pricing import bill
+from workbook import layout as L
+from workbook import samples
+from workbook.billrun import price_month
+from workbook.template import build
+from workbook.usage import read_template
+
+MAY = dt.date(2025, 5, 1)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("bill") / "Tarifa.xlsx").path
+
+
+@pytest.fixture(scope="module")
+def run(template):
+    return price_month(read_template(template), MAY)
+
+
+def lines_of(run, customer):
+    c = run.customers[customer.casefold()]
+    return [(ln.rule, ln.quantity, ln.unit_price_e4, ln.amount_cents) for ln in c.lines]
+
+
+def test_msign_lines_by_hand(run):
+    # MS-1: 1250 - 1000 = 250 x 0.27 = 67.50; MS-2: 40 x 0.69 = 27.60; MS-5: 2 x 6.00 = 12.00;
+    # MS-7: 12.4 - 10 = 2.4 GB -> 3 started GB x 3.30 = 9.90 (the April row is not billed)
+    assert lines_of(run, samples.ALPINA) == [
+        ("MS-1", 250, 2700, 6750), ("MS-2", 40, 6900, 2760), ("MS-5", 2, 60000, 1200),
+        ("MS-7", 3, 33000, 990)]
+    # within the package: 0.00; MS-3: 12 x 1.18 = 14.16; MS-6: 1 x 100.00
+    assert lines_of(run, samples.BOROVNICA) == [
+        ("MS-1", 0, 2700, 0), ("MS-3", 12, 11800, 1416), ("MS-6", 1, 1000000, 10000)]
+
+
+def test_esign_lines_by_hand(run):
+    # ES-4: 10 licences x 5.00 x 1 month, bought on the first day = 50.00
+    # ES-15: 3 x 5.00 x 12 months x 230 / 365 days = 113.4246... -> 113.42
+    # ES-7: 50 electronic x 0.30 = 15.00; 4 qualified x 2.50 = 10.00 (the "use" row costs 0)
+    assert lines_of(run, samples.CEDRA) == [
+        ("ES-15", 10, 50000, 5000), ("ES-15", 3, 50000, 11342),
+        ("ES-7", 50, 3000, 1500), ("ES-7", 4, 25000, 1000)]
+
+
+def test_nensi_lines_by_hand(run):
+    got = lines_of(run, samples.FARMALAB)
+    assert got == [
+        ("NE-10", 40, 11140, 4456),   # 40 x 1.1140 = 44.56, entered in March
+        ("NE-10", 1, 11140, 0),       # entered 3 May: first charged in June
+        ("NE-10", 2, 11140, 223),     # record only, activated in April: 2.228 -> 2.23
+        ("NE-10", 1, 11140, 0),       # record only, not activated: no maintenance yet
+        ("NE-1", 2, 600000, 8000),    # NE-6: 2 x 60 x (13 - 5) / 12 = 80.00
+        ("NE-8", 1, 222790, 2228),    # 22.2790 -> 22.28
+        ("NE-11", 30, 22280, 0),      # the holder's own products: no export charge
+        ("NE-10", 2, 222790, 4456),   # activation 2 x 22.2790 = 44.558 -> 44.56
+    ]
+    assert lines_of(run, samples.SONCEK) == [
+        ("NE-5", 1, 2400000, 16000),  # NE-6: 240 x 8 / 12 = 160.00
+        ("NE-11", 30, 22280, 6684),   # 30 x 2.2280
+        ("NE-11", 5, 5570, 279),      # 5 x 0.5570 = 2.785 -> 2.79 (half-up, once per line)
+    ]
+
+
+def test_record_only_product_without_activation_is_zero_and_listed(run):
+    # NE-10 decision: no maintenance before activation (the 0 is the amount, not an error)
+    res = run.results[L.NENSI_PRODUCTS.name]
+    assert res["Maintenance"][3] == 0.0 and res["Maintenance.check"][3] == "OK"
+
+
+def test_totals_per_vat_rate_by_hand(run):
+    totals = {c.customer: c.totals for c in run.customers.values() if not c.held}
+    t = totals[samples.ALPINA]
+    assert (t.net_cents, t.vat_cents, t.gross_cents) == (11700, 2574, 14274)  # 22 % of 117.00
+    t = totals[samples.SONCEK]
+    # 160.00 + 66.84 + 2.79 = 229.63; VAT on the total: 50.5186 -> 50.52 (BR-CO-17)
+    assert (t.net_cents, t.vat_cents, t.gross_cents) == (22963, 5052, 28015)
+    assert totals[samples.CEDRA].net_cents == 5000 + 11342 + 1500 + 1000
+
+
+def test_bad_rows_reported_with_row_and_reason_and_customer_held(run):
+    bad = run.customers[samples.BAD.casefold()]
+    assert bad.held and bad.lines == []
+    where = {(p.sheet, p.row): p.reason for p in run.problems}
+    assert len(run.problems) == 9
+    assert all(p.customer == samples.BAD for p in run.problems)
+    first = 7  # data rows of the usage sheets start on row 7
+    assert where[("mSign", first + 8)].startswith("MS-7")
+    assert "sms" in where[("mSign", first + 9)]
+    assert "negative" in where[("mSign", first + 10)]
+    assert where[("eSign", first + 2)].startswith("ES-5")
+    assert where[("eSign", first + 3)].startswith("ES-3")
+    assert any(r.startswith("ES-8") for r in where.values())
+    assert any("3.5.2025" in r for r in where.values())
+    assert any("webforms" in r for r in where.values())
+    assert any("whole number" in r for r in where.values())
+    # good customers are not affected by another customer's bad rows
+    assert not run.customers[samples.ALPINA.casefold()].held
+
+
+def test_cli_prints_table_writes_bills_and_leaves_input_alone(template, tmp_path, capsys):
+    before = hashlib.sha256(template.read_bytes()).hexdigest()
+    out = tmp_path / "bills.xlsx"
+    code = main(["bill", str(template), "--month", "2025-05", "-o", str(out)])
+    assert code == 2  # bills written, the bad-input sample customer held back
+    text = capsys.readouterr().out
+    assert re.search(r"Alpina d\.o\.o\. \(sample\)\s+4\s+117\.00\s+25\.74\s+142\.74", text)
+    assert "NOT BILLED: 9 bad row(s)" in text and "mSign!15" in text
+    assert hashlib.sha256(template.read_bytes()).hexdigest() == before
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["Summary", "Lines", "Problems"]
+    lines = list(wb["Lines"].iter_rows(values_only=True))
+    assert lines[0][:6] == ("Customer", "Rule", "Description", "Quantity", "Unit price",
+                            "Amount")
+    assert (samples.SONCEK, "NE-11", 5.0, 0.557, 2.79) == (
+        lines[-1][0], lines[-1][1], lines[-1][3], lines[-1][4], lines[-1][5])
+    assert len(lines) == 1 + 22
+    problems = list(wb["Problems"].iter_rows(values_only=True))
+    assert len(problems) == 1 + 9
+
+
+def test_refuses_to_write_over_the_input(template, tmp_path):
+    copy = tmp_path / "Tarifa.xlsx"
+    shutil.copyfile(template, copy)
+    data = copy.read_bytes()
+    with pytest.raises(ValueError, match="over the input"):
+        bill_workbook(copy, MAY, copy)
+    with pytest.raises(ValueError, match="over the input"):
+        bill_workbook(copy, MAY, tmp_path / "sub" / ".." / "Tarifa.xlsx")
+    assert main(["bill", str(copy), "--month", "2025-05", "-o", str(copy)]) == 1
+    assert copy.read_bytes() == data
+
+
+def test_output_written_atomically(template, tmp_path, monkeypatch):
+    out = tmp_path / "bills.xlsx"
+    out.write_bytes(b"previous bills")
+
+    def broken(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("workbook.bills._fill_lines", broken)
+    with pytest.raises(RuntimeError):
+        bill_workbook(template, MAY, out)
+    assert out.read_bytes() == b"previous bills"  # the old file, never half a new one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bills.xlsx"]  # no temp left
+    monkeypatch.undo()
+    bill_workbook(template, MAY, out)
+    assert zipfile.is_zipfile(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bills.xlsx"]
+
+
+def test_bad_month_and_missing_tables(template, tmp_path, capsys):
+    assert main(["bill", str(template), "--month", "May", "-o", str(tmp_path / "b.xlsx")]) == 1
+    assert "YYYY-MM" in capsys.readouterr().err
+    other = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.save(other)
+    assert main(["bill", str(other), "--month", "2025-05", "-o", str(tmp_path / "b.xlsx")]) == 1
+    assert "no table" in capsys.readouterr().err
+
+
+def test_month_without_usage_bills_nothing(template, tmp_path):
+    run = bill_workbook(template, dt.date(2024, 1, 1), tmp_path / "b.xlsx")
+    # only NENSI maintenance is billed every month; products entered later give 0.00 lines
+    assert all(ln.amount_cents == 0 for c in run.customers.values() for ln in c.lines)
+    assert "Total billed" in format_table(run)
+
+
+def test_an_error_cell_in_an_input_is_a_bad_row_not_a_default(tmp_path):
+    # 'Included' holding #N/A must not be read as empty (= 0 included: overcharging)
+    path = build(tmp_path / "T.xlsx").path
+    patched = tmp_path / "P.xlsx"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(patched, "w") as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            if info.filename == "xl/worksheets/sheet3.xml":  # mSign
+                data, n = re.subn(rb'<c r="F7"( s="\d+")?><v>1000</v></c>',
+                                  rb'<c r="F7"\1 t="e"><f>NA()</f><v>#N/A</v></c>', data)
+                assert n == 1
+            out.writestr(info, data)
+    run = price_month(read_template(patched), MAY)
+    problem = [p for p in run.problems if (p.sheet, p.row) == ("mSign", 7)]
+    assert problem and "#N/A" in problem[0].reason
+    assert run.customers[samples.ALPINA.casefold()].held
+
+
+def test_customer_not_on_the_bill_sheet_is_still_billed(tmp_path):
+    rows = [*samples.MSIGN_USAGE, ["Nova d.o.o.", MAY, "MINI", "user", 3, 1, None, "sample"]]
+    path = build(tmp_path / "T.xlsx", tables={"Usage_mSign": rows}).path
+    run = price_month(read_template(path), MAY)
+    nova = run.customers["nova d.o.o."]
+    assert not nova.on_bill_sheet and nova.totals.net_cents == 1200  # MS-5: 2 x 6.00
+
+
+def test_vat_rate_from_the_workbook(tmp_path):
+    # the VAT table holds the rates: one changed rate changes that price list's VAT only
+    run = price_month(read_template(build(tmp_path / "T.xlsx").path), MAY)
+    assert {ln.vat_rate for c in run.customers.values() for ln in c.lines} == {"22"}
+    assert bill.normalize_rate("22") == "22"
+
+
+def test_100k_rows(tmp_path):
+    items = ["transaction", "onesign", "user", "rekono_qes", "api", "storage_gb"]
+    n = 100_000
+    rows = [[f"Customer {i % 500:03d}", MAY, "SMART", items[i % 6], 100 + i % 37, 50, None,
+             "sample"] for i in range(n)]
+    path = build(tmp_path / "Big.xlsx", tables={"Usage_mSign": rows}).path
+    start = time.perf_counter()
+    run = bill_workbook(path, MAY, tmp_path / "bills.xlsx")
+    seconds = time.perf_counter() - start
+    billed = sum(len(c.lines) for c in run.customers.values() if not c.held)
+    msign_lines = sum(t == "Usage_mSign" for c in run.customers.values() if not c.held
+                      for t in c.tables)
+    assert msign_lines == n  # every row billed, none lost
+    # customer 000 (rows i = 0, 500, 1000, ...): i % 6 and i % 37 decide the line; by hand the
+    # total is the sum of (100 + i % 37 - 50) x price over its 200 rows
+    prices = {"transaction": 27, "onesign": 69, "user": 600, "rekono_qes": 118, "api": 10000,
+              "storage_gb": 330}
+    want = sum((50 + i % 37) * prices[items[i % 6]] for i in range(0, n, 500))
+    assert run.customers["customer 000"].totals.net_cents == want
+    assert billed >= n
+    assert seconds < 30  # target < 10 s on an idle machine (bench/template.md)
+    assert Decimal(want) > 0
