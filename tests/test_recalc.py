@@ -232,6 +232,20 @@ def test_tarifa_recalc_computes_tarifa_functions(tmp_path, profiles, monkeypatch
 
 
 @needs_soffice
+def test_profile_is_reused_and_repaired(tmp_path):
+    soffice, config = libreoffice.find_soffice(), libreoffice.bridge_config()
+    profile = libreoffice.ensure_profile(soffice, config, tmp_path)
+    module = profile / "user/basic/Standard/Module1.xba"
+    assert "Function MSIGN_OVERAGE(Optional p_item" in module.read_text()
+    xcu = (profile / "user/registrymodifications.xcu").read_text()
+    assert '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value>' in xcu
+    assert libreoffice.ensure_profile(soffice, config, tmp_path) == profile  # reused
+    module.write_text("damaged")  # e.g. LibreOffice's presets copied over it
+    assert libreoffice.ensure_profile(soffice, config, tmp_path) == profile
+    assert "Function MSIGN_OVERAGE(Optional p_item" in module.read_text()  # rebuilt
+
+
+@needs_soffice
 def test_bridge_conversions_in_libreoffice(tmp_path, profiles, standin):
     """A module the bridge has never seen: its functions work without any bridge change,
     and the values LibreOffice hands over arrive in the Office.js shapes."""

@@ -184,11 +184,11 @@ def ensure_profile(soffice: str, config: dict, root: Path | None = None,
     root = default_profile_root() if root is None else Path(root)
     profile = root / f"profile-{digest}"
     marker = profile / "tarifa-profile.json"
-    if marker.exists():
+    if _intact(profile, marker, files):
         return profile
     root.mkdir(parents=True, exist_ok=True)
     with _locked(root / f"profile-{digest}.lock"):
-        if marker.exists():  # built meanwhile by another process
+        if _intact(profile, marker, files):  # built meanwhile by another process
             return profile
         shutil.rmtree(profile, ignore_errors=True)
         # First start: LibreOffice creates the profile (and copies its presets over
@@ -204,6 +204,15 @@ def ensure_profile(soffice: str, config: dict, root: Path | None = None,
         _write_settings(profile / "user" / "registrymodifications.xcu")
         marker.write_text(json.dumps({"soffice": soffice, "config": config}, indent=1))
     return profile
+
+
+def _intact(profile: Path, marker: Path, files: dict[str, str]) -> bool:
+    """The profile is complete and our files in it are unchanged."""
+    try:
+        return marker.exists() and all(
+            (profile / rel).read_text(encoding="utf-8") == text for rel, text in files.items())
+    except OSError:
+        return False
 
 
 def _write_settings(xcu: Path) -> None:
