@@ -91,6 +91,11 @@ def test_ms10_switch_date_is_the_first_of_next_month():
                                               serial("2024-03-01")]
 
 
+def test_ms9_billing_month_is_the_previous_month():
+    assert date_cell(one("MSIGN_BILLING_MONTH", "2024-03-05")) == serial("2024-02-01")
+    assert date_cell(one("MSIGN_BILLING_MONTH", "2025-01-31")) == serial("2024-12-01")
+
+
 def test_dates_on_an_older_runtime_are_plain_serials():
     assert call("MSIGN_SWITCH_DATE", serial("2024-03-05"), runtime="1.3") == \
         [[serial("2024-04-01")]]

@@ -121,6 +121,7 @@ SPECS: dict[str, tuple[tuple[str, ...], st.SearchStrategy]] = {
         codes(msign.ITEMS), quantities, st.one_of(st.none(), counts),
         st.one_of(st.none(), codes(msign.PACKAGES)))),
     "MSIGN_SWITCH_DATE": (("date",), st.tuples(dates)),
+    "MSIGN_BILLING_MONTH": (("date",), st.tuples(dates)),
     "MSIGN_REKONO_TX": (("number", "number"), st.tuples(small, st.one_of(st.none(),
                                                                           st.integers(1, 9)))),
     "ESIGN_PRORATE": (("number", "date", "date", "date", "number"),
@@ -183,6 +184,14 @@ def check_function(name: str, rows: list[tuple], forced: list[bool]) -> None:
     cols = [[[r[j]] for r in rows] for j in range(len(rows[0]))]
     out = call(name, *cols, *extra)  # no exception may escape
     assert len(out) == len(rows)
+    reasons = [r[0] for r in call(name + "_CHECK", *cols, *extra)]
+    for got, reason in zip(out, reasons, strict=True):  # the companion explains every error
+        if all(c == "" for c in got):
+            assert reason == ""
+        elif any(xv.is_error(c) for c in got):
+            assert reason not in ("", "OK")
+        else:
+            assert reason == "OK"
     for row, bad, got in zip(rows, forced, out, strict=True):
         if all(_empty(c) for c in row):
             assert all(c == "" for c in got), (row, got)

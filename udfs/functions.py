@@ -79,6 +79,15 @@ def MSIGN_SWITCH_DATE(request_date):
 MSIGN_SWITCH_DATE_CHECK = check_of(MSIGN_SWITCH_DATE)
 
 
+@worksheet(invoice_date=Date("date of the invoice"))
+def MSIGN_BILLING_MONTH(invoice_date):
+    """The month an mSign invoice bills, as the date of its 1st day: the previous calendar month (MS-9)."""  # noqa: E501
+    return msign.billing_month_for(invoice_date)
+
+
+MSIGN_BILLING_MONTH_CHECK = check_of(MSIGN_BILLING_MONTH)
+
+
 @worksheet(
     documents=Number("number of documents in the signing (whole number >= 0)"),
     signers=Number("optional number of signers (default 1)", optional=True, default=1.0),
