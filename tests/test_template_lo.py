@@ -1,0 +1,194 @@
+"""A real spreadsheet engine checks the template: LibreOffice recalculates every formula
+(Tarifa's functions through workbook.libreoffice's bridge) and each formula cell must equal,
+to the cent, what `tarifa bill` computed for the same rows; no cell is an error except the
+labelled bad-input sample rows; the files open without repair messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from pricing import bill, money
+from udfs import excel_values as xv
+from udfs import functions as F
+from workbook import layout as L
+from workbook import libreoffice, samples
+from workbook.billrun import price_month
+from workbook.template import build
+from workbook.usage import read_template
+
+pytestmark = pytest.mark.skipif(
+    not libreoffice.available(),
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui "
+           "python3-uno libreoffice-script-provider-python (.ci/run does)")
+
+ERRORS = {"#VALUE!", "#NUM!", "#N/A", "#NAME?", "#REF!", "#DIV/0!", "#NULL!"}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lo")
+    built = build(folder / "Tarifa.xlsx")
+    messages: list[str] = []
+    out = libreoffice.recalculate(built.path, folder / "Tarifa-recalc.xlsx", timeout=170,
+                                  messages=messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # openpyxl warns about what it has to repair
+        values = openpyxl.load_workbook(out, data_only=True)
+    run = price_month(read_template(built.path), samples.MONTH)
+    return built, values, run, messages
+
+
+def cells(values, rng: str) -> list[object]:
+    sheet, ref = rng.split("!")
+    return [c.value for row in values[sheet][ref.replace("$", "")] for c in row]
+
+
+def same(lo: object, ours: object) -> bool:
+    """A LibreOffice cell equals our value: money to the cent, errors as the same error."""
+    if xv.is_error(ours):
+        return lo == xv.error_code(ours)
+    if isinstance(ours, str):
+        return (lo or "") == ours
+    if isinstance(lo, (int, float)) and isinstance(ours, (int, float)):
+        return round(float(lo) * 100) == round(float(ours) * 100)  # to the cent
+    return lo == ours
+
+
+def test_bridge_reported_nothing(setup):
+    _built, _values, _run, messages = setup
+    assert messages == []
+
+
+def test_every_usage_result_cell_equals_tarifa_bill(setup):
+    built, values, run, _ = setup
+    compared = 0
+    for key, rng in built.results.items():
+        table, header = key.split(".", 1)
+        if table not in run.results:
+            continue
+        ours = run.results[table]
+        if header in ours:
+            lo = cells(values, rng)
+            assert len(lo) == len(ours[header]), key
+            for i, (a, b) in enumerate(zip(lo, ours[header], strict=True)):
+                assert same(a, b), f"{key} row {i + 1}: LibreOffice {a!r}, tarifa bill {b!r}"
+                compared += 1
+        elif header == "Check":
+            first = [h for h in ours if h.endswith(".check")][0]
+            for i, (a, b) in enumerate(zip(cells(values, rng), ours[first], strict=True)):
+                assert a == b, f"{key} row {i + 1}: {a!r} != {b!r}"
+                compared += 1
+        elif table == L.ESIGN_LEDGER.name:
+            j = ("Free electronic left", "Free qualified left", "Bought electronic left",
+                 "Bought qualified left", "Licences held", "Cost").index(header)
+            for i, (a, row) in enumerate(zip(cells(values, rng), ours["Ledger"], strict=True)):
+                assert same(a, row[j]), f"{key} row {i + 1}: {a!r} != {row[j]!r}"
+                compared += 1
+    assert compared >= 100
+    assert not same(67.5, 67.51) and not same(67.5, xv.excel_error("#NUM!"))
+
+
+def _bill_sheet(values) -> dict[str, list[object]]:
+    ws = values[L.BILL]
+    header = [c.value for c in ws[L.CUSTOMERS.row + 1]]
+    out = {}
+    for row in ws.iter_rows(min_row=L.CUSTOMERS.row + 2, values_only=True):
+        if row[0]:
+            out[row[0]] = dict(zip(header, row, strict=True))
+    return out
+
+
+def test_bill_sheet_equals_tarifa_bill_per_customer(setup):
+    _built, values, run, _ = setup
+    sheet = _bill_sheet(values)
+    assert set(sheet) == {c[0] for c in samples.CUSTOMERS}
+    parts = {"mSign": ("Usage_mSign",), "eSign licences": ("Licences_eSign",),
+             "eSign signatures": ("Ledger_eSign",), "NENSI maintenance": ("Products_NENSI",),
+             "NENSI annual fees": ("Services_NENSI",), "NENSI charges": ("Charges_NENSI",),
+             "NENSI discounts": ("Discounts_NENSI",)}
+    for name, row in sheet.items():
+        c = run.customers[name.casefold()]
+        if c.held:  # the bad-input sample: its totals are errors, as tarifa bill holds it
+            assert row["Net"] in ERRORS and row["VAT"] in ERRORS and row["Gross"] in ERRORS
+            continue
+        for header, tables in parts.items():
+            cents = sum(ln.amount_cents for ln, t in zip(c.lines, c.tables, strict=True)
+                        if t in tables)
+            assert round(row[header] * 100) == cents, f"{name} {header}"
+        t = c.totals
+        assert round(row["Net"] * 100) == t.net_cents, name
+        assert round(row["VAT"] * 100) == t.vat_cents, name  # VAT per rate (BR-CO-17)
+        assert round(row["Gross"] * 100) == t.gross_cents, name
+
+
+def test_quote_and_estimate_equal_the_engine(setup):
+    _built, values, _run, _ = setup
+    ws = values[L.QUOTE]
+    first = L.QUOTE_LINES.row + 2
+    col = L.QUOTE_LINES.result_col
+    lines = []
+    for i, (code, qty, _note) in enumerate(samples.QUOTE_LINES):
+        price = F.TARIFF_PRICE(code, samples.QUOTE["date"], None)[0][0]
+        cents = money.line_cents(qty, money.decimal_to_scaled(repr(price), 4),
+                                 money.Validity(()))
+        assert ws.cell(first + i, col + 1).value == price
+        assert round(ws.cell(first + i, col + 2).value * 100) == int(cents), code
+        lines.append(bill.Line("Q", code, Decimal(qty), money.decimal_to_scaled(repr(price), 4),
+                               int(cents), "22"))
+    t = bill.totals(lines)
+    totals_row = first + len(samples.QUOTE_LINES) + 4  # header, one rate, total
+    got = [ws.cell(totals_row, col + j).value for j in range(1, 5)]
+    assert got[0] == "total"
+    assert [round(x * 100) for x in got[1:]] == [t.net_cents, t.vat_cents, t.gross_cents]
+    assert round(ws.cell(first + 4, col + 2).value * 100) == 279  # NE-11: 2.785 -> 2.79
+
+    ws = values[L.ESTIMATE]
+    items = samples.ESTIMATE_ITEMS
+    charges = F.MSIGN_OVERAGE([[r[0]] for r in items], [[r[1]] for r in items],
+                              [[r[2]] for r in items], "SMART", None, None)
+    total = sum(round(c[0] * 100) for c in charges)
+    assert round(ws.cell(6, 2).value * 100) == total  # 135.00 + 13.80 + 6.00 + 0.00
+    assert total == 15480
+    curve = [r[0] for r in samples.ESTIMATE_CURVE]
+    tx = F.MSIGN_OVERAGE("transaction", [[v] for v in curve], 1000, "SMART", None, None)
+    ccol = L.ESTIMATE_ITEMS.result_col + 3 + 3
+    for i, v in enumerate(tx):
+        want = round(v[0] * 100) + total - round(charges[0][0] * 100)
+        assert round(ws.cell(L.ESTIMATE_CURVE.row + 2 + i, ccol).value * 100) == want
+
+
+def test_no_error_cell_except_the_labelled_bad_input_rows(setup):
+    _built, values, _run, _ = setup
+    errors = []
+    for ws in values:
+        for row in ws.iter_rows():
+            labels = " ".join(str(c.value) for c in row if isinstance(c.value, str))
+            for c in row:
+                v = c.value
+                if isinstance(v, str) and (v in ERRORS or v.startswith("Err:")):
+                    if samples.BAD in labels and "bad-input" in labels:
+                        continue
+                    errors.append(f"{ws.title}!{c.coordinate}: {v}")
+    assert errors == []
+
+
+def test_bad_input_rows_show_errors_not_zero(setup):
+    _built, values, run, _ = setup
+    rng = _built.results["Usage_mSign.Charge"]
+    lo = cells(values, rng)
+    bad = [i for i, r in enumerate(samples.MSIGN_USAGE) if r[0] == samples.BAD]
+    assert [lo[i] for i in bad] == ["#NUM!", "#N/A", "#NUM!"]  # MS-7, MS-8, negative
+    assert all(isinstance(lo[i], (int, float)) for i in range(len(lo)) if i not in bad)
+
+
+def test_recalculated_file_opens_cleanly(setup, tmp_path):
+    built, _values, _run, _ = setup
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        openpyxl.load_workbook(built.path)  # the template as built
+    assert dt.date.today()  # (loading above raised on any repair warning)
