@@ -232,3 +232,24 @@ def test_tarifa_build_command(tmp_path, capsys):
     out = tmp_path / "dist" / "Tarifa.xlsx"
     assert main(["build", "-o", str(out)]) == 0
     assert out.is_file() and "Template written" in capsys.readouterr().out
+
+
+def test_runtime_variants_store_office_js_names(tmp_path):
+    from addin.build import variants
+
+    paths = variants(tmp_path / "Tarifa.xlsx")
+    assert [p.name for p in paths] == ["Tarifa.xlsx", "Tarifa-Lite.xlsx", "Tarifa-Server.xlsx"]
+    assert main_build(tmp_path / "Tarifa.xlsx") == 0
+    for path, prefix in paths.items():
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/worksheets/sheet3.xml").decode()
+        assert f">{prefix}MSIGN_OVERAGE(Usage_mSign[Item]" in xml
+        if prefix:
+            assert ">MSIGN_OVERAGE(" not in xml
+    assert list(paths.values())[2] == "_xldudf_TARIFA_"
+
+
+def main_build(path) -> int:
+    from addin.cli import main
+
+    return main(["build", "-o", str(path)])

@@ -22,13 +22,16 @@ PURPOSE = [
 ]
 
 RUNTIMES = [
-    ("Desktop Excel on Windows", "xlwings add-in (python install.py sets it up; free, BSD)"),
-    ("Any Excel incl. web and Mac", "xlwings Lite add-in with the bundle from `tarifa lite` "
-     "(free)"),
-    ("Many users, one server", "xlwings Server: `tarifa serve` (commercial or "
-     "non-commercial licence)"),
+    ("Desktop Excel on Windows", "Tarifa.xlsx with the xlwings add-in (python install.py / "
+     "tarifa desktop set it up; free, BSD)"),
+    ("Any Excel incl. web and Mac", "Tarifa-Lite.xlsx with the free xlwings Lite add-in and "
+     "the bundle from `tarifa lite`"),
+    ("Many users, one server", "Tarifa-Server.xlsx with xlwings Server: `tarifa serve` "
+     "(commercial or non-commercial licence)"),
     ("No Excel (Linux)", "`tarifa bill Tarifa.xlsx --month YYYY-MM -o bills.xlsx` prices the "
      "same tables with the same functions; `tarifa recalc` recalculates in LibreOffice"),
+    ("If Excel shows #NAME?", "once the add-in has loaded: Find & Replace '=' with '=' over "
+     "the workbook makes Excel re-read every formula"),
 ]
 
 # Our decisions where the price lists are silent (RULES.md), in plain words.
