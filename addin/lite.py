@@ -5,9 +5,9 @@ xlwings Lite runs Python in Pyodide inside Excel and installs packages from PyPI
 wheels) or Pyodide's own builds: it cannot install Tarifa from this repository. So main.py
 carries Tarifa itself: the source of every module of ``pricing/`` and ``udfs/`` and the TOML
 price lists, embedded as strings, served to ``import`` by a small finder at the top of main.py.
-The built-in price lists are handed to ``pricing.catalog`` by replacing its
-``builtin_texts()`` (the packaged files do not exist in Pyodide). main.py then imports the
-worksheet functions, which is what Lite registers: ``=MSIGN_OVERAGE(...)`` in a cell.
+The built-in price lists are handed to ``pricing.catalog.use_texts()`` (the packaged files do
+not exist in Pyodide). main.py then imports the worksheet functions, which is what Lite
+registers: ``=MSIGN_OVERAGE(...)`` in a cell.
 
 requirements.txt names xlwings (pinned to the version the bundle was made and tested with, as
 Lite's docs advise for pure-Python packages) and numpy (built by Pyodide: not pinned).
@@ -86,8 +86,7 @@ def _install():
     import pricing.catalog
 
     # The packaged TOML files do not exist here: hand the embedded texts to the catalog.
-    pricing.catalog.builtin_texts = lambda: dict(_TARIFFS)
-    pricing.catalog.builtin.cache_clear()
+    pricing.catalog.use_texts(_TARIFFS)
 
 
 _install()

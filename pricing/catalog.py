@@ -299,8 +299,22 @@ def _no_price_message(pl: PriceList, code: str) -> str:
     return f"{pl.name}: no price for '{code}'"
 
 
+_supplied_texts: dict[str, str] | None = None
+
+
+def use_texts(texts: Mapping[str, str]) -> None:
+    """Use these TOML price lists (by file name) as the built-in ones from now on.
+
+    For runtimes without the packaged files, such as the xlwings Lite bundle in Pyodide."""
+    global _supplied_texts
+    _supplied_texts = dict(texts)
+    builtin.cache_clear()
+
+
 def builtin_texts() -> dict[str, str]:
-    """The packaged TOML price lists, by file name."""
+    """The built-in TOML price lists, by file name (the packaged files unless ``use_texts``)."""
+    if _supplied_texts is not None:
+        return dict(_supplied_texts)
     folder = resources.files("pricing.tariffs")
     return {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir()
             if f.name.endswith(".toml")}

@@ -121,3 +121,16 @@ def test_codes_are_unique_across_price_lists():
         'name_sl="a"\nname_de="a"\nname_en="a"\n')
     with pytest.raises(ValueError, match="dup"):
         Catalog([a, b])
+
+
+def test_use_texts_replaces_the_packaged_price_lists():
+    # the xlwings Lite bundle hands the embedded TOML texts over this way (no files in Pyodide)
+    from pricing import catalog
+    texts = catalog.builtin_texts()
+    try:
+        catalog.use_texts({"nensi_2019.toml": texts["nensi_2019.toml"]})
+        assert catalog.builtin().families() == ["nensi"]
+    finally:
+        catalog._supplied_texts = None
+        catalog.builtin.cache_clear()
+    assert catalog.builtin().families() == ["esign", "msign", "nensi"]
