@@ -418,3 +418,14 @@ def test_blank_rows_of_a_longer_range_are_blank_not_errors():
                [[120], [7], [None], [None], ["  "]], 100)
     assert out == [[5.40], [0.0], [""], [""], [""]]
     assert why("MSIGN_OVERAGE", [["transaction"], [None]], [[120], [None]], 100) == ["OK", ""]
+
+
+def test_empty_ranges_and_bills_given_as_a_row():
+    with pytest.raises(xv.CallError, match="empty range"):
+        F.MSIGN_OVERAGE([], 120)
+    # a bill over a one-row range: one line per cell, like a column
+    assert F.MSIGN_BILL([["transaction", "user"]], 120, 100) == \
+        [["transaction", 120.0, 100.0, 20.0, 0.27, 5.40],
+         ["user", 120.0, 100.0, 20.0, 6.00, 120.00]]
+    with pytest.raises(xv.CallError, match="as columns"):
+        F.MSIGN_BILL([["transaction", "user"], ["api", "user"]], 1)

@@ -287,6 +287,9 @@ def _reshaped(v: Validity, shape: tuple[int, ...]) -> Validity:
 
 
 def _common_shape(name: str, cells: dict[str, xv.Cells]) -> tuple[int, ...]:
+    empty = [n for n, c in cells.items() if c.values.size == 0]
+    if empty:
+        raise xv.CallError(f"{name}: {', '.join(empty)} is an empty range")
     try:
         return np.broadcast_shapes(*(c.values.shape for c in cells.values()))
     except ValueError:
@@ -318,7 +321,7 @@ def _values(spec: _Spec, out: _Outcome) -> xv.ExcelGrid:
     if isinstance(value, Block):
         return _block(value, marks, first)
     if isinstance(value, Spill):
-        if len(shape) == 2 and shape[1] != 1:
+        if len(shape) == 2 and min(shape) > 1:
             raise xv.CallError(f"{spec.body.__name__}: give the arguments as columns (one row "
                                "per line), not as a range of several columns")
         cols, dates = [], []
