@@ -158,7 +158,7 @@ def engine_error_code(reason: str) -> str:
 
 # --- reading raw Excel values ------------------------------------------------------------------
 
-_EMPTY, _NUMBER, _BOOL, _TEXT, _DATE, _ERROR, _OTHER = range(7)
+_EMPTY, _NUMBER, _BOOL, _TEXT, _DATE, _ERROR, _OTHER, _INT = range(8)
 
 
 def _category(ty: type) -> int:
@@ -166,6 +166,8 @@ def _category(ty: type) -> int:
         return _EMPTY
     if issubclass(ty, (bool, np.bool_)):
         return _BOOL
+    if ty is int:  # an int from desktop Excel may be an error cell (COM_ERRORS)
+        return _INT
     if issubclass(ty, (int, float, np.integer, np.floating)):
         return _NUMBER
     if issubclass(ty, str):
@@ -238,10 +240,10 @@ class _Sorted:
         self.what = what
         self.shape = a.shape
         self.marks = Marks(a.shape)
-        cat = np.full(a.shape, _OTHER, dtype=np.int8)
-        types = np.frompyfunc(type, 1, 1)(a) if a.ndim else np.array(type(a[()]), dtype=object)
-        for ty in set(np.asarray(types).reshape(-1).tolist()):
-            cat[types == ty] = _category(ty)
+        types = list(map(type, a.reshape(-1).tolist()))
+        kinds = {ty: _category(ty) for ty in set(types)}  # distinct types are few
+        cat = np.fromiter(map(kinds.__getitem__, types), dtype=np.int8,
+                          count=len(types)).reshape(a.shape)
         other = cat == _OTHER
         if other.any():  # rich values (dicts) are rare: unwrap them one by one
             a = a.copy()
@@ -255,17 +257,16 @@ class _Sorted:
                 blank = np.zeros(a.shape, dtype=bool)
                 blank[text] = list(map(blanks.__contains__, texts))
                 cat[blank] = _EMPTY
-        number = cat == _NUMBER
-        if number.any():  # desktop Excel sends error cells as these integers
-            ints = number & (types == int)  # noqa: E721 - exact int, not bool
-            if ints.any():
-                values = np.asarray(a[ints]).astype(np.float64)
-                com = np.zeros(a.shape, dtype=bool)
-                com[ints] = np.isin(values, list(COM_ERRORS))
-                for idx in _where(com):
-                    code = COM_ERRORS[a[idx]]
-                    cat[idx] = _ERROR
-                    self.marks.fail(_at(a.shape, idx), f"{what}: the cell is {code}", code)
+        ints = cat == _INT
+        if ints.any():  # desktop Excel sends error cells as these integers
+            values = np.asarray(a[ints]).astype(np.float64)
+            com = np.zeros(a.shape, dtype=bool)
+            com[ints] = np.isin(values, list(COM_ERRORS))
+            for idx in _where(com):
+                code = COM_ERRORS[a[idx]]
+                self.marks.fail(_at(a.shape, idx), f"{what}: the cell is {code}", code)
+            cat[ints] = _NUMBER
+            cat[com] = _ERROR
         self.a, self.cat = a, cat
         self.empty = cat == _EMPTY
 
