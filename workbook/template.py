@@ -68,6 +68,7 @@ class Book:
                          "header_format": self.st.table_header})
         data = [list(r) + [None] * (len(t.columns) - len(r)) for r in rows] or \
             [[None] * len(t.columns)]
+        ws.set_row(row, 30)  # room for wrapped header text (ours and the results')
         ws.add_table(row, t.col, last, t.col + len(t.columns) - 1, {
             "name": t.name, "columns": cols, "data": data, "style": "Table Style Light 1",
             "autofilter": True})
@@ -142,6 +143,11 @@ def build(path: Path, *, catalog: Catalog | None = None,
         write_quote(book, sheets[L.QUOTE])
         write_bill(book, sheets[L.BILL])
         write_estimate(book, sheets[L.ESTIMATE])
+        for ws in sheets.values():  # printable: A4 landscape, one page wide
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
         sheets[L.START].activate()
         wb.set_properties({"title": "Tarifa - quotes, monthly bills and estimates",
                            "comments": "Built by `tarifa build` from the built-in price lists"})
