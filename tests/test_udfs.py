@@ -258,6 +258,11 @@ def test_vat_totals_over_a_bad_line_are_errors():
     assert all(xv.is_error(c) for r in out for c in r)
     assert why("TARIFA_VAT", [[10], ["ten"]]) == ["OK", "amounts: text 'ten' where a number "
                                                         "belongs"]
+    out = call("TARIFA_VAT", [[10], [20]], [[0.22], [1e308]])
+    assert all(xv.is_error(c) for r in out for c in r)
+    assert why("TARIFA_VAT", [[10], [20]], [[0.22], [1e308]]) == [
+        "vat_rates: VAT rate '0.22' looks like a percent-formatted cell: rates are percent "
+        "numbers, write 22 for 22 %", "vat_rates: 1e+308 is not a VAT rate"]
 
 
 # --- Excel values in, errors out ---------------------------------------------------------------

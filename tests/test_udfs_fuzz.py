@@ -272,14 +272,18 @@ def test_fuzz_esign_ledger(data):
                           st.sampled_from([22, 9.5, 19, "SI", "DE", "22 %", None])),
                 min_size=2, max_size=8),
        st.one_of(st.none(), st.integers(0, 7)),
-       st.sampled_from([b for b in GARBAGE if b.value not in (-1, -0.5)]))  # credits are fine
-def test_fuzz_vat_totals(lines, bad_at, garbage):
+       st.sampled_from([b for b in GARBAGE if b.value not in (-1, -0.5)]),  # credits are fine
+       st.booleans())
+def test_fuzz_vat_totals(lines, bad_at, garbage, in_rates):
     from decimal import ROUND_HALF_UP, Decimal
 
     amounts = [[a] for a, _ in lines]
     rates = [[r] for _, r in lines]
     if bad_at is not None and bad_at < len(lines):
-        amounts[bad_at] = [garbage.value]
+        if in_rates and garbage.value not in ("12", "12,5"):  # those are rates (12 %, 12.5 %)
+            rates[bad_at] = [garbage.value]
+        else:
+            amounts[bad_at] = [garbage.value]
         out = call("TARIFA_VAT", amounts, rates)
         assert all(xv.is_error(c) for r in out for c in r)
         return

@@ -358,6 +358,7 @@ _VAT_HEADER = ["VAT rate %", "net EUR", "VAT EUR", "gross EUR"]
 
 
 @worksheet(
+    elementwise=False,
     wants_blank=True,
     amounts=Number("line amounts in EUR excl. VAT (a column)"),
     vat_rates=Code("optional VAT rate per line in percent (22, 9.5, 19) or SI, SI_REDUCED, DE; "
@@ -376,6 +377,8 @@ def TARIFA_VAT(amounts, vat_rates, headers, blank):
             rate_text[rates == r] = bill.normalize_rate(r)
         except ValueError as e:
             v.fail(use & (rates == r), f"vat_rates: {e}")
+        except ArithmeticError:  # decimal's InvalidOperation on absurd numbers such as 1e308
+            v.fail(use & (rates == r), f"vat_rates: {r} is not a VAT rate")
     rows: list[list[object]] = [list(_VAT_HEADER)] if bool(np.any(headers)) else []
     first = len(rows)
     if v.all_ok and use.any():

@@ -138,7 +138,7 @@ class _Outcome:
 # it" (#NUM!); missing prices are #N/A (excel_values.engine_error_code).
 _UNREADABLE = re.compile(r"unknown|must be one of|must be 'electronic'|is empty or not a|"
                          r"must be a number|not a date|not an identifier|must be TRUE or FALSE|"
-                         r"^internal error",
+                         r"is not a number|is not a VAT rate|^internal error",
                          re.IGNORECASE)
 
 
@@ -264,10 +264,14 @@ class _Spec:
                    for k, a in call.items()}
             try:
                 r = self.body(**one)
+                if not isinstance(r, Result):
+                    raise xv.CallError(f"{self.body.__name__}: cannot be computed per element")
                 kind = r.kind
                 values.append(np.asarray(r.values).reshape(-1)[0])
                 if not bool(np.asarray(r.validity.ok).reshape(-1)[0]):
                     v.fail(np.arange(n) == i, str(np.asarray(r.validity.reason).reshape(-1)[0]))
+            except xv.CallError:
+                raise
             except Exception as e:
                 values.append(None)
                 v.fail(np.arange(n) == i, f"internal error: {e}")
