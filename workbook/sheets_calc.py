@@ -112,7 +112,6 @@ def write_estimate(book, ws) -> None:
     book.name_cell("EstimateFee", ws, samples.ESTIMATE["fee"], L.PRICE)
     ws.write(row, col + 1, "from your contract (not public); not included while empty",
              st.warn)
-    ws.set_column(0, 0, 22)
     t = L.ESTIMATE_ITEMS
     placed = book.add_table(ws, t, t.row, book.tables[t.name])
     args = (f"{t.ref('Item')},{t.ref('Per month')},{t.ref('Included')},EstimatePackage,"
@@ -124,6 +123,7 @@ def write_estimate(book, ws) -> None:
     ws.write(total_row, 0, "Monthly cost (EUR, VAT excl.)", st.label)
     ws.write_formula(total_row, 1, f"=SUM({charge})+N(EstimateFee)", st.result("total"))
     ws.write(total_row, 2, "usage beyond the package + package fee", st.note)
+    book.width(ws, 0, 28)  # the labels above the Table
     total = L.a1(total_row, 1)
     tx = f'INDEX({charge},MATCH("transaction",{t.ref("Item")},0))'
     included = f'INDEX({t.ref("Included")},MATCH("transaction",{t.ref("Item")},0))'

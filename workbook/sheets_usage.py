@@ -68,7 +68,7 @@ def write_esign(book, ws) -> None:
     book.spill(ws, placed, 0, headers, f"={book.fn('ESIGN_LEDGER')}({args})", "count", 11)
     # the cost column (last of the spill) is money: re-format its (cached 0) cells
     for r in range(placed.first, placed.last + 1):
-        ws.write_number(r, lt.result_col + 5, 0, book.st.result(L.EUR))
+        ws.write_number(r, book.result_col(lt) + 5, 0, book.st.result(L.EUR))
     book.spill(ws, placed, len(headers), ("Check",),
                f"={book.fn('ESIGN_LEDGER_CHECK')}({args})", L.TEXT)
 

@@ -42,5 +42,6 @@ class Styles:
         if kind not in self._result:
             self._result[kind] = self.wb.add_format({
                 "bg_color": RESULT_FILL, "border": 1, "border_color": "#BFBFBF",
-                "num_format": NUM_FORMATS.get(kind, "General"), "bold": kind == "total"})
+                "num_format": NUM_FORMATS.get(kind, NUM_FORMATS[L.EUR] if kind == "total"
+                                              else "General"), "bold": kind == "total"})
         return self._result[kind]

@@ -52,6 +52,23 @@ class Book:
     placed: dict[str, Placed] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)  # "Table.Header" -> abs range
 
+    widths: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def result_col(self, table: L.TableDef) -> int:
+        """Where a Table's results start: on a sheet with several usage Tables stacked, one
+        column for all of them (right of the widest), so that the columns line up."""
+        same = [t for t in L.USAGE_TABLES if t.sheet == table.sheet]
+        if table.name not in {t.name for t in same}:
+            return table.result_col
+        return max(t.result_col for t in same)
+
+    def width(self, ws, col: int, width: float) -> None:
+        """A column's width: the widest any Table on the sheet asks for."""
+        key = (ws.name, col)
+        if width > self.widths.get(key, 0):
+            self.widths[key] = width
+            ws.set_column(col, col, width)
+
     def fn(self, name: str) -> str:
         """A Tarifa function's name as this variant writes it in formulas."""
         return self.prefix + name
@@ -74,7 +91,7 @@ class Book:
             "autofilter": True})
         for j, c in enumerate(t.columns):
             col = t.col + j
-            ws.set_column(col, col, c.width)
+            self.width(ws, col, c.width)
             if c.choices:
                 ws.data_validation(first, col, last + extra_validation, col, {
                     "validate": "list", "source": list(c.choices),
@@ -90,10 +107,10 @@ class Book:
               kind: str, width: float = 12) -> str:
         """One spilling formula beside ``placed`` (``offset`` columns right of the gap), its
         result headers above it; returns the absolute range of its first column."""
-        col = placed.table.result_col + offset
+        col = self.result_col(placed.table) + offset
         for j, h in enumerate(headers):
             ws.write(placed.table.row, col + j, h, self.st.result_header)
-            ws.set_column(col + j, col + j, width if kind != "text" else 48)
+            self.width(ws, col + j, width if kind != "text" else 48)
         ws.write_dynamic_array_formula(placed.first, col, placed.last,
                                        col + len(headers) - 1, formula, self.st.result(kind))
         for j, h in enumerate(headers):
