@@ -192,3 +192,13 @@ def test_recalculated_file_opens_cleanly(setup, tmp_path):
         warnings.simplefilter("error")
         openpyxl.load_workbook(built.path)  # the template as built
     assert dt.date.today()  # (loading above raised on any repair warning)
+
+
+def test_tarifa_bill_reads_a_workbook_saved_by_libreoffice(setup, tmp_path):
+    # a template a spreadsheet program has saved again still bills the same (Tables kept)
+    built, _values, run, _ = setup
+    saved = built.path.with_name("Tarifa-recalc.xlsx")
+    again = price_month(read_template(saved), samples.MONTH)
+    ours = {k: (c.held, c.totals.gross_cents) for k, c in run.customers.items()}
+    assert {k: (c.held, c.totals.gross_cents) for k, c in again.customers.items()} == ours
+    assert len(again.problems) == len(run.problems) == 9
