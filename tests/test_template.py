@@ -152,7 +152,7 @@ def test_formulas_reference_existing_tables_columns_and_names(wb):
     found = tables(wb)
     names = set(wb.defined_names.keys())
     functions = set(F.__all__)
-    native = {"SUMIFS", "IF", "EOMONTH", "ROUND", "CHOOSE", "MATCH", "INDEX", "SUM", "N",
+    native = {"SUMIFS", "IF", "AND", "EOMONTH", "ROUND", "CHOOSE", "MATCH", "INDEX", "SUM", "N",
               "TEXT"}
     seen_tables = set()
     for sheet, cell, text in formulas(wb):

@@ -122,6 +122,10 @@ def test_bill_sheet_equals_tarifa_bill_per_customer(setup):
             assert round(row[header] * 100) == cents, f"{name} {header}"
         t = c.totals
         assert round(row["Net"] * 100) == t.net_cents, name
+        # all three price lists at 22 % (the default): one rate holds everything
+        assert round(row["Net at rate 1"] * 100) == t.net_by_rate.get("22", 0), name
+        assert round(row["VAT at rate 1"] * 100) == t.vat_by_rate.get("22", 0), name
+        assert row["Net at rate 2"] == row["VAT at rate 3"] == 0
         assert round(row["VAT"] * 100) == t.vat_cents, name  # VAT per rate (BR-CO-17)
         assert round(row["Gross"] * 100) == t.gross_cents, name
 
@@ -202,3 +206,32 @@ def test_tarifa_bill_reads_a_workbook_saved_by_libreoffice(setup, tmp_path):
     ours = {k: (c.held, c.totals.gross_cents) for k, c in run.customers.items()}
     assert {k: (c.held, c.totals.gross_cents) for k, c in again.customers.items()} == ours
     assert len(again.problems) == len(run.problems) == 9
+
+
+def test_vat_per_rate_when_price_lists_differ(tmp_path):
+    # eSign at 19 % (DE), mSign and NENSI at 22 %: Cedra's eSign 188.42 -> 19 % = 35.7998 ->
+    # 35.80 (BR-CO-17: on the rate's net total); the others unchanged
+    vat = [["mSign", 22, ""], ["eSign", 19, ""], ["NENSI", 22, ""]]
+    built = build(tmp_path / "T.xlsx", tables={"VAT_Rates": vat})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    sheet = _bill_sheet(openpyxl.load_workbook(out, data_only=True))
+    run = price_month(read_template(built.path), samples.MONTH)
+    cedra = sheet[samples.CEDRA]
+    assert (cedra["Net at rate 1"], cedra["Net at rate 2"], cedra["VAT at rate 2"]) == (
+        0, 188.42, 35.8)
+    assert run.customers[samples.CEDRA.casefold()].totals.vat_by_rate == {"19": 3580}
+    for name, row in sheet.items():
+        c = run.customers[name.casefold()]
+        if c.held:
+            continue
+        t = c.totals
+        assert round(row["VAT"] * 100) == t.vat_cents, name
+        assert round(row["Net at rate 1"] * 100) == t.net_by_rate.get("22", 0), name
+        assert round(row["Net at rate 2"] * 100) == t.net_by_rate.get("19", 0), name
+    assert values_header(out)[-1] == "rate 2: 19 %"
+
+
+def values_header(path) -> list[str]:
+    ws = openpyxl.load_workbook(path, data_only=True)[L.BILL]
+    return [c.value for c in ws[L.CUSTOMERS.row] if isinstance(c.value, str)
+            and c.value.startswith("rate")][:2]

@@ -88,13 +88,26 @@ def write_bill(book, ws) -> None:
     net = book.spill(ws, placed, len(parts), ("Net",), "=" + "+".join(cols), L.EUR)
     e, n = f"({e1}+{e2})", f"({n1}+{n2}+{n3}+{n4})"
     r1, r2, r3 = "VAT_mSign", "VAT_eSign", "VAT_NENSI"
-    # VAT per rate on the rate's net total (BR-CO-17): the price lists that share a rate are
-    # added before rounding.
-    vat = (f"=ROUND(({m}+({r2}={r1})*{e}+({r3}={r1})*{n})*{r1}/100,2)"
-           f"+({r2}<>{r1})*ROUND(({e}+({r3}={r2})*{n})*{r2}/100,2)"
-           f"+({r3}<>{r1})*({r3}<>{r2})*ROUND({n}*{r3}/100,2)")
-    vat_rng = book.spill(ws, placed, len(parts) + 1, ("VAT",), vat, L.EUR)
-    book.spill(ws, placed, len(parts) + 2, ("Gross",), f"={_local(net)}+{_local(vat_rng)}",
+    # VAT per rate on the rate's net total (BR-CO-17): the price lists sharing a rate are
+    # added before rounding. Rate 1 is mSign's, rate 2 eSign's if different, rate 3 NENSI's
+    # if different from both; an unused rate shows 0.
+    groups = [
+        (r1, f"{m}+({r2}={r1})*{e}+({r3}={r1})*{n}", f'{r1}&" %"'),
+        (r2, f"({r2}<>{r1})*({e}+({r3}={r2})*{n})", f'IF({r2}<>{r1},{r2}&" %","-")'),
+        (r3, f"({r3}<>{r1})*({r3}<>{r2})*{n}", f'IF(AND({r3}<>{r1},{r3}<>{r2}),{r3}&" %","-")'),
+    ]
+    vats = []
+    offset = len(parts) + 1
+    for k, (rate, group_net, label) in enumerate(groups, start=1):
+        net_k = book.spill(ws, placed, offset, (f"Net at rate {k}",), f"={group_net}", L.EUR)
+        vat_k = book.spill(ws, placed, offset + 1, (f"VAT at rate {k}",),
+                           f"=ROUND({_local(net_k)}*{rate}/100,2)", L.EUR)
+        col = book.result_col(placed.table) + offset
+        ws.write_formula(t.row - 1, col, f'="rate {k}: "&{label}', st.label)
+        vats.append(_local(vat_k))
+        offset += 2
+    vat_rng = book.spill(ws, placed, offset, ("VAT",), "=" + "+".join(vats), L.EUR)
+    book.spill(ws, placed, offset + 1, ("Gross",), f"={_local(net)}+{_local(vat_rng)}",
                L.EUR)
 
 

@@ -8,6 +8,9 @@ from workbook import layout as L
 from workbook.sheets_info import DECISIONS, PURPOSE, RUNTIMES, versions
 
 FILL_IN = "fill in from your contract"
+# Our decision: we bill all three price lists with Slovenian VAT (editable in the workbook).
+DEFAULT_VAT = [["mSign", 22, "Slovenian VAT (DDV)"], ["eSign", 22, "Slovenian VAT (DDV)"],
+               ["NENSI", 22, "Slovenian VAT (DDV); NENSI prices exclude DDV (NE-13)"]]
 
 
 def write_start(book, ws) -> None:
@@ -86,8 +89,7 @@ def _vat(book, ws, r: int) -> int:
     st = book.st
     ws.write(r, 0, "VAT rates (our decision: 22 % SI for all three; SI reduced 9.5 %, DE 19 %)",
              st.subtitle)
-    rows = [["mSign", 22, "Slovenian VAT (DDV)"], ["eSign", 22, "Slovenian VAT (DDV)"],
-            ["NENSI", 22, "Slovenian VAT (DDV); NENSI prices exclude DDV (NE-13)"]]
+    rows = book.tables.get(L.VAT.name) or DEFAULT_VAT
     placed = book.add_table(ws, L.VAT, r + 1, rows, extra_validation=0)
     for i, (pl, _rate, _note) in enumerate(rows):
         name = f"VAT_{pl}"

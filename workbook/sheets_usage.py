@@ -38,7 +38,14 @@ def write_msign(book, ws) -> None:
     placed = book.add_table(ws, t, t.row, book.tables[t.name])
     args = _args(t, "Item", "Used", "Included", "Package", "Unit price") + "," + \
         L.tariff_arg("msign")
-    _priced(book, ws, placed, "MSIGN_OVERAGE", args)
+    charge = _local(book.spill(ws, placed, 0, ("Charge",), f"={book.fn('MSIGN_OVERAGE')}({args})",
+                               L.EUR))
+    # the customer's total for the row's month (repeated on each of its rows): an error while
+    # one of its rows is an error
+    who, month = t.ref("Customer"), t.ref("Month")
+    book.spill(ws, placed, 1, ("Customer-month total",),
+               f"=SUMIFS({charge},{who},{who},{month},{month})", L.EUR, 13)
+    book.spill(ws, placed, 2, ("Check",), f"={book.fn('MSIGN_OVERAGE_CHECK')}({args})", L.TEXT)
 
 
 def write_esign(book, ws) -> None:
