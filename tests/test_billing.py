@@ -239,3 +239,12 @@ def test_100k_rows(tmp_path):
     assert billed >= n
     assert seconds < 30  # target < 10 s on an idle machine (bench/template.md)
     assert Decimal(want) > 0
+
+
+def test_a_priced_row_without_customer_is_reported(tmp_path):
+    rows = [*samples.MSIGN_USAGE, [None, MAY, "SMART", "user", 9, 1, None, "sample"]]
+    path = build(tmp_path / "T.xlsx", tables={"Usage_mSign": rows}).path
+    run = price_month(read_template(path), MAY)
+    row = 7 + len(samples.MSIGN_USAGE)
+    assert [p.reason for p in run.problems if p.row == row and p.sheet == "mSign"] == [
+        "Customer is empty: whom should this row be billed to?"]

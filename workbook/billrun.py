@@ -211,6 +211,13 @@ class Pricer:
         c.sources.append(f"{t.sheet}!{t.sheet_row(i)}")
         c.tables.append(t.name)
 
+    def nobody(self, t: Table, i: int, customer: object) -> bool:
+        """A priced row without a customer cannot be billed: a problem, never dropped."""
+        if _key(customer):
+            return False
+        self.problem(t, i, customer, "Customer is empty: whom should this row be billed to?")
+        return True
+
     def bad(self, t: Table, i: int, customer: object, values: list[object],
             reason: str) -> bool:
         if any(xv.is_error(v) for v in values):
@@ -251,7 +258,7 @@ class Pricer:
             [r[0] for r in charge], who, t.column("Month"))
         rate = self.vat["msign"]
         for i in np.flatnonzero(month | unknown).tolist():
-            if blank[i]:
+            if blank[i] or self.nobody(t, i, who[i]):
                 continue
             if unknown[i]:
                 self.problem(t, i, who[i], "Month: not a date - which month is this row?")
@@ -280,7 +287,7 @@ class Pricer:
         listed = F.TARIFF_PRICE(_col(["licence"] * len(t.rows)), _col(t.column("Purchase date")),
                                 self.tariff["esign"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if blank[i]:
+            if blank[i] or self.nobody(t, i, who[i]):
                 continue
             if self.bad(t, i, who[i], charge[i], why[i]):
                 continue
@@ -305,7 +312,7 @@ class Pricer:
         codes = [f"signature_{str(k).strip().lower()}" if k else "" for k in kind]
         listed = F.TARIFF_PRICE(_col(codes), _col(t.column("Date")), self.tariff["esign"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if blank[i]:
+            if blank[i] or self.nobody(t, i, who[i]):
                 continue
             if self.bad(t, i, who[i], values[i], why[i]):
                 continue
@@ -355,7 +362,7 @@ class Pricer:
             {"Maintenance": values, "Maintenance.check": reasons})
         price = _price_e4(F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0])
         for i, v in enumerate(values):
-            if blank[i] or v == "":
+            if blank[i] or v == "" or self.nobody(t, i, who[i]):
                 continue
             if self.bad(t, i, who[i], [v], reasons[i]):
                 continue
@@ -375,7 +382,7 @@ class Pricer:
         who, svc, units = t.column("Customer"), t.column("Service"), t.column("Units")
         listed = F.TARIFF_PRICE(_col(svc), _col(t.column("Start date")), self.tariff["nensi"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if blank[i] or self.bad(t, i, who[i], fee[i], why[i]):
+            if blank[i] or self.nobody(t, i, who[i]) or self.bad(t, i, who[i], fee[i], why[i]):
                 continue
             code = str(svc[i]).strip().lower()
             desc = f"NENSI annual {code} from {starts[i]} " \
@@ -396,7 +403,7 @@ class Pricer:
         own = t.column("Own products")
         listed = F.TARIFF_PRICE(_col(code), _col(t.column("Date")), self.tariff["nensi"])
         for i in np.flatnonzero(month | unknown).tolist():
-            if blank[i] or self.bad(t, i, who[i], amount[i], why[i]):
+            if blank[i] or self.nobody(t, i, who[i]) or self.bad(t, i, who[i], amount[i], why[i]):
                 continue
             c = str(code[i]).strip().lower()
             desc = f"NENSI {c}" + (" (own products: no charge)" if own[i] is True else "")
@@ -437,7 +444,7 @@ class Pricer:
         disc, why = self.call(t, F.NENSI_DISCOUNT, args, inputs, "Discount")
         blank = _blank_rows(t, ("Customer", "Service"))
         for i in range(len(t.rows)):
-            if blank[i]:
+            if blank[i] or self.nobody(t, i, who[i]):
                 continue
             if self.bad(t, i, who[i], disc[i], why[i]):
                 continue
