@@ -83,8 +83,12 @@ class BillRun:
     rows: int = 0
 
 
-def _col(values: list[object]) -> list[list[object]]:
-    return [[v] for v in values]
+def _col(values: list[object]) -> np.ndarray:
+    """A column as a worksheet function gets it: n rows of one cell (an object array: the
+    functions read it in one pass, without a Python list per cell)."""
+    out = np.empty((len(values), 1), dtype=object)
+    out[:, 0] = values
+    return out
 
 
 def _flat(grid: list[list[object]]) -> list[object]:
