@@ -248,3 +248,20 @@ def test_a_priced_row_without_customer_is_reported(tmp_path):
     row = 7 + len(samples.MSIGN_USAGE)
     assert [p.reason for p in run.problems if p.row == row and p.sheet == "mSign"] == [
         "Customer is empty: whom should this row be billed to?"]
+
+
+def test_an_error_cell_in_the_price_table_stops_the_run(tmp_path):
+    path = build(tmp_path / "T.xlsx").path
+    patched = tmp_path / "P.xlsx"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(patched, "w") as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":  # Tariffs: a price becomes #REF!
+                data, n = re.subn(rb'(<c r="B\d+" s="\d+")><v>0.27</v></c>',
+                                  rb'\1 t="e"><f>#REF!</f><v>#REF!</v></c>', data, count=1)
+                assert n == 1
+            out.writestr(info, data)
+    with pytest.raises(ValueError, match="holds #REF!"):
+        price_month(read_template(patched), MAY)
+    assert main(["bill", str(patched), "--month", "2025-05", "-o", str(tmp_path / "b.xlsx")]) \
+        == 1

@@ -152,11 +152,12 @@ class Pricer:
     def __init__(self, tables: dict[str, Table], month: dt.date) -> None:
         self.t = tables
         self.run = BillRun(month)
+        for name in (*L.TARIFF_FOR.values(), L.VAT.name, L.DISCOUNTS_TABLE.name):
+            _refuse_error_cells(tables[name])
         self.tariff = {fam: tables[name].as_range(PRICE_COLS)
                        for fam, name in L.TARIFF_FOR.items()}
         self.tiers = tables[L.DISCOUNTS_TABLE.name].as_range(TIER_COLS)
         self.vat = self._vat_rates(tables[L.VAT.name])
-        self.order: list[str] = []
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -457,6 +458,15 @@ class Pricer:
                 self.line(t, i, who[i], "nensi", BillLine(
                     "NE-12", f"NENSI discount on {svc[i]} ({_num(qtys[i])} in the month)",
                     1.0, -cents * 100, -cents, self.vat["nensi"]))
+
+
+def _refuse_error_cells(t: Table) -> None:
+    """Prices, VAT rates and discount tiers apply to every row: an error cell there (read as
+    empty by the reader) would silently change them, so the whole run stops."""
+    if t.errors:
+        (i, j), code = min(t.errors.items())
+        raise ValueError(f"{t.sheet} row {t.sheet_row(i)}, column {t.headers[j]!r} of table "
+                         f"{t.name} holds {code}: fix it before billing")
 
 
 def _group_totals(values: list[object], who: list[object], month: list[object]) -> list[object]:
