@@ -259,8 +259,6 @@ class Pricer:
         detail = F.MSIGN_BILL(*args)
         month, unknown = self._month_rows(t, "Month")
         who = t.column("Customer")
-        self.run.results[t.name]["Customer-month total"] = _group_totals(
-            [r[0] for r in charge], who, t.column("Month"))
         rate = self.vat["msign"]
         for i in np.flatnonzero(month | unknown).tolist():
             if blank[i] or self.nobody(t, i, who[i]):
@@ -467,30 +465,6 @@ def _refuse_error_cells(t: Table) -> None:
         (i, j), code = min(t.errors.items())
         raise ValueError(f"{t.sheet} row {t.sheet_row(i)}, column {t.headers[j]!r} of table "
                          f"{t.name} holds {code}: fix it before billing")
-
-
-def _group_totals(values: list[object], who: list[object], month: list[object]) -> list[object]:
-    """Per row, SUMIFS(values, who, who_row, month, month_row) as a spreadsheet computes it:
-    text matches case-insensitively, numbers are summed, an error in a matching row is the
-    result (the first in row order)."""
-    def key(c: object, m: object) -> tuple[str, object]:
-        return _key(c), m.casefold() if isinstance(m, str) else m
-
-    sums: dict[tuple[str, object], object] = {}
-    for v, c, m in zip(values, who, month, strict=True):
-        k = key(c, m)
-        s = sums.get(k, 0)
-        if xv.is_error(s):
-            continue
-        if xv.is_error(v):
-            sums[k] = v
-        elif isinstance(v, float):
-            sums[k] = s + _cents(v)
-    out = []
-    for c, m in zip(who, month, strict=True):
-        s = sums.get(key(c, m), 0)
-        out.append(s if xv.is_error(s) else s / 100)
-    return out
 
 
 _RULES_NENSI = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify": "NE-4",
