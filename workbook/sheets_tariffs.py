@@ -13,6 +13,14 @@ DEFAULT_VAT = [["mSign", 22, "Slovenian VAT (DDV)"], ["eSign", 22, "Slovenian VA
                ["NENSI", 22, "Slovenian VAT (DDV); NENSI prices exclude DDV (NE-13)"]]
 
 
+def _wrapped(ws, row: int, col: int, text: str, fmt, chars: int = 120) -> None:
+    """Wrapped text with a row height that shows all of it (files carry no auto-fit)."""
+    ws.write(row, col, text, fmt)
+    lines = max(1, -(-len(text) // chars))
+    if lines > 1:
+        ws.set_row(row, 15 * lines)
+
+
 def write_start(book, ws) -> None:
     st = book.st
     ws.set_column(0, 0, 26)
@@ -20,7 +28,7 @@ def write_start(book, ws) -> None:
     ws.write(0, 0, "Tarifa - quotes, monthly bills and estimates", st.title)
     r = 2
     for line in PURPOSE:
-        ws.write(r, 1, line, st.wrap)
+        _wrapped(ws, r, 1, line, st.wrap)
         r += 1
     r += 1
     ws.write(r, 0, "Which runtime", st.subtitle)
@@ -44,7 +52,7 @@ def write_start(book, ws) -> None:
     r += 1
     for rule, text in DECISIONS:
         ws.write(r, 0, rule, st.label)
-        ws.write(r, 1, text, st.wrap)
+        _wrapped(ws, r, 1, text, st.wrap)
         r += 1
 
 

@@ -20,7 +20,7 @@ class Styles:
         self._input, self._result = {}, {}
         self.title = wb.add_format({"bold": True, "font_size": 15, "font_color": "#1F3864"})
         self.subtitle = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F3864"})
-        self.label = wb.add_format({"bold": True})
+        self.label = wb.add_format({"bold": True, "valign": "top"})
         self.note = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": False})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.table_header = wb.add_format({"bold": True, "bg_color": "#FFE699", "border": 1,
