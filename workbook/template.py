@@ -62,6 +62,10 @@ class Book:
             return table.result_col
         return max(t.result_col for t in same)
 
+    @staticmethod
+    def _stacked(table: L.TableDef) -> bool:
+        return sum(t.sheet == table.sheet for t in L.USAGE_TABLES) > 1
+
     def width(self, ws, col: int, width: float) -> None:
         """A column's width: the widest any Table on the sheet asks for."""
         key = (ws.name, col)
@@ -89,9 +93,12 @@ class Book:
         ws.add_table(row, t.col, last, t.col + len(t.columns) - 1, {
             "name": t.name, "columns": cols, "data": data, "style": "Table Style Light 1",
             "autofilter": True})
+        stacked = self.result_col(t) != t.result_col or self._stacked(t)
+        if stacked:  # notes overflow to the right, over a wide gap before the results
+            self.width(ws, self.result_col(t) - 1, 30)
         for j, c in enumerate(t.columns):
             col = t.col + j
-            self.width(ws, col, c.width)
+            self.width(ws, col, 12 if stacked and c.header == "Note" else c.width)
             if c.choices:
                 ws.data_validation(first, col, last + extra_validation, col, {
                     "validate": "list", "source": list(c.choices),
