@@ -19,7 +19,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tarifa", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="tarifa",
+        description="Tarifa: price mSign, Tresorit eSign and NENSI usage in Excel workbooks.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((a for a in argv if not a.startswith("-")), None)
