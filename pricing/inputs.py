@@ -52,9 +52,9 @@ def code_index(values: object, known: tuple[str, ...], normalize=_plain,
     table = _CodeTable(known, normalize, empty_index)
     flat = arr.reshape(-1).tolist()
     try:
-        raw = bytes(map(table.__getitem__, flat))
+        raw = bytearray(map(table.__getitem__, flat))  # a little faster than bytes()
     except TypeError:  # an unhashable cell value: slow path
-        raw = bytes(table[v] if _hashable(v) else UNKNOWN for v in flat)
+        raw = bytearray(table[v] if _hashable(v) else UNKNOWN for v in flat)
     return np.frombuffer(raw, dtype=np.uint8).reshape(arr.shape)
 
 
@@ -96,14 +96,50 @@ def floats(values: object, what: str) -> tuple[np.ndarray, Validity]:
 def whole(x: np.ndarray, what: str, minimum: int = 0) -> tuple[np.ndarray, Validity]:
     """Whole numbers >= ``minimum`` as int64, read exactly as ``money.to_scaled`` reads them.
 
-    Returns ``(values, validity)`` at the argument's own shape.
+    Returns ``(values, validity)`` at the argument's own shape (``values`` is always a
+    fresh array the caller may write to).
     """
+    fast = whole_fast(x, minimum)
+    if fast is not None:
+        return fast, Validity(fast.shape)
     v = Validity(np.shape(x))
     v.fail(np.isnan(x), f"{what} is empty or not a number")
     out = money.to_scaled(x, 0, what, v)
     v.fail(out < minimum, f"{what} must not be negative" if minimum == 0
            else f"{what} must be at least {minimum}")
     return out, v
+
+
+# Below 10**15 a whole float is its own shortest text with at most 15 significant digits,
+# which is exactly what ``money.to_scaled(x, 0, ...)`` reads it as.
+_WHOLE_FAST_LIMIT = 1e15
+
+
+def whole_fast(x: object, minimum: int = 0, skip: np.ndarray | None = None
+               ) -> np.ndarray | None:
+    """``whole``'s all-valid case in a few vectorised passes: the int64 values when every
+    element of a float64 array is a whole number in ``[minimum, 10**15)``, else None (the
+    caller then takes the exact path of ``whole``, which finds and names the bad ones).
+
+    Elements where ``skip`` (same shape as ``x``) is true are not read: they hold 0.
+    Returns a fresh array the caller may write to.
+    """
+    arr = np.asarray(x)
+    if arr.dtype != np.float64 or minimum <= -_WHOLE_FAST_LIMIT or (
+            skip is not None and skip.shape != arr.shape):
+        return None
+    with np.errstate(invalid="ignore"):  # NaN / inf / huge cast to garbage: refused below
+        n = arr.astype(np.int64)
+        exact = np.equal(n, arr)  # the int64 -> float64 comparison is exact below 2**53
+    exact &= arr >= minimum  # False for NaN
+    exact &= arr < _WHOLE_FAST_LIMIT
+    if skip is None:
+        return n if exact.all() else None
+    exact |= skip
+    if not exact.all():
+        return None
+    n[skip] = 0
+    return n
 
 
 def dates(values: object) -> np.ndarray:

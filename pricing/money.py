@@ -157,8 +157,18 @@ def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity,
     den = CENT_PER_PRICE_UNIT * quantity_scale
     if q.size and p.size and q.min() >= 0 and p.min() >= 0 and \
             int(q.max()) * int(p.max()) < _INT_LIMIT // 2:
-        # all non-negative and safely inside int64: half-up is (2 raw + den) // (2 den)
-        return (2 * q * p + den) // (2 * den)
+        # all non-negative and safely inside int64: half-up is (2 raw + den) // (2 den),
+        # i.e. (raw + den / 2) // den for an even den; computed in place in the one fresh
+        # product array (each temporary of a million-row column costs about a millisecond)
+        out = np.multiply(q, p)
+        if den % 2 == 0:
+            out += den // 2
+            out //= den
+        else:
+            out *= 2
+            out += den
+            out //= 2 * den
+        return out
     raw = checked_product([q, p], validity, "amount")
     return round_div_half_up(raw, den)
 

@@ -114,16 +114,18 @@ def _prices(codes: tuple[str, ...], idx: np.ndarray, days: np.ndarray, need: np.
     cat = catalog if catalog is not None else builtin()
     table, day_idx, tv = price_table(codes, days, cat, tariff)
     shape = v.shape
-    idx = np.broadcast_to(idx, shape)
     if table.shape[1] == 1:
+        # one day: gathered at the codes' own shape (one code for all rows: a 0-d price
+        # that broadcasts, instead of a million-element copy of the same number)
         price = table[:, 0][idx]
         if not tv.all_ok:
             missing = np.broadcast_to(need, shape) & ~tv.ok[:, 0][idx]
             if missing.any():
                 msg = np.empty(shape, dtype=object)
-                msg[missing] = tv.reason[:, 0][idx[missing]]
+                msg[missing] = tv.reason[:, 0][np.broadcast_to(idx, shape)[missing]]
                 v.fail(missing, msg)
         return price
+    idx = np.broadcast_to(idx, shape)
     day_idx = np.broadcast_to(day_idx, shape)
     price = table[idx, day_idx]
     if not tv.all_ok:
@@ -205,9 +207,13 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
     n = _whole(products, "NE-10: products", v)
     price = _prices(("maintenance",), np.zeros((), dtype=np.uint8), first_day, due, v, tariff,
                     catalog)
-    qty = np.where(due & v.ok, n, 0) if not v.all_ok else np.where(due, n, 0)
     if not v.all_ok:
+        qty = np.where(due & v.ok, n, 0)
         price = np.where(v.ok, price, 0)
+    elif n.shape == shape:
+        qty = np.multiply(n, due, out=n)  # n is this call's own fresh array: zeroed in place
+    else:
+        qty = np.where(due, n, 0)
     cents = money.line_cents(qty, price, v)
     return Result(_full(cents, shape), v, "cents")
 
