@@ -46,6 +46,7 @@ from pricing.inputs import (
     price_table,
     today,
     whole,
+    whole_fast,
 )
 from pricing.validity import Result, Validity
 
@@ -103,6 +104,7 @@ class _Usage:
         shape = np.broadcast_shapes(idx.shape, pkg.shape, u.shape, i.shape, *extra_shapes)
         v = Validity(shape)
         self.shape, self.validity = shape, v
+        self.idx0, self.pkg0 = idx, pkg  # at the arguments' own shapes (cheap to gather)
         self.idx = np.broadcast_to(idx, shape)
         self.pkg = np.broadcast_to(pkg, shape)
 
@@ -117,18 +119,27 @@ class _Usage:
         v.merge(iv)
 
         # counts: whole and non-negative (MS-1..6, MS-8); storage (MS-7) is parsed below
-        storage = self.idx == _STORAGE
+        storage = np.broadcast_to(idx == _STORAGE, shape)
         self.storage = storage
         u0 = self._whole(u, "used", storage)
         i0 = self._whole(i, "included", storage)
-        excess = np.maximum(u0 - i0, 0)
-        if storage.any():
-            excess = np.where(storage, self._storage_gb(u, i), excess)
+        excess = np.subtract(u0, i0)
+        if isinstance(excess, np.ndarray):  # a fresh array: clipped and filled in place
+            np.maximum(excess, 0, out=excess)
+            if storage.any():
+                excess.reshape(-1)[np.flatnonzero(storage)] = self._storage_gb(u, i)
+        else:  # 0-d
+            excess = np.maximum(excess, 0)
+            if storage.any():
+                excess = np.where(storage, self._storage_gb(u, i).reshape(()), excess)
         self.billable = np.where(v.ok, excess, 0) if not v.all_ok else excess
 
     def _whole(self, x: np.ndarray, what: str, storage: np.ndarray) -> np.ndarray:
         """Whole, non-negative counts; failures name the item's rule (storage elements are
-        parsed by ``_storage_gb``: they may carry decimals)."""
+        parsed by ``_storage_gb``: they may carry decimals; their values here are not used)."""
+        fast = whole_fast(x, 0, storage if storage.shape == x.shape and storage.any() else None)
+        if fast is not None:  # every count valid: nothing to report
+            return np.broadcast_to(fast, self.shape)
         counts_only = np.where(storage, 0.0, x) if storage.any() else x
         n, lv = whole(counts_only, what)
         if not lv.all_ok:
@@ -144,21 +155,29 @@ class _Usage:
     def _rule_msg(index: int, text: str) -> str:
         return f"{RULES[ITEMS[index]]}: {text}" if index != UNKNOWN else text
 
+    def _at(self, a: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """The elements of ``a`` broadcast to the call's shape at the flat indexes ``where``,
+        without materialising the broadcast (a scalar argument is repeated)."""
+        if a.shape == self.shape:
+            return a.reshape(-1)[where]
+        if a.size == 1:
+            return np.full(where.shape, a.reshape(-1)[0], dtype=a.dtype)
+        return np.broadcast_to(a, self.shape).reshape(-1)[where]
+
     def _storage_gb(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        """MS-7: started GB of the excess; only SMART/ENTERPRISE. Full-shape int64."""
+        """MS-7: started GB of the excess; only SMART/ENTERPRISE. int64 for the storage
+        elements only (in flat order of ``self.storage``); 0 where failed."""
         v = self.validity
         where = np.flatnonzero(self.storage)
         sv = Validity(where.shape)
-        us = money.to_scaled(np.broadcast_to(u, self.shape).reshape(-1)[where], STORAGE_PLACES,
-                    "MS-7: used GB", sv)
-        is_ = money.to_scaled(np.broadcast_to(i, self.shape).reshape(-1)[where], STORAGE_PLACES,
-                     "MS-7: included GB", sv)
+        us = money.to_scaled(self._at(u, where), STORAGE_PLACES, "MS-7: used GB", sv)
+        is_ = money.to_scaled(self._at(i, where), STORAGE_PLACES, "MS-7: included GB", sv)
         sv.fail(us < 0, "MS-7: used GB must not be negative")
         sv.fail(is_ < 0, "MS-7: included GB must not be negative")
         one_gb = 10**STORAGE_PLACES
         # ceiling of the excess in whole GB, exact in integers
         gb = (np.maximum(us - is_, 0) + one_gb - 1) // one_gb
-        pkg = self.pkg.reshape(-1)[where]
+        pkg = self._at(self.pkg0, where)
         allowed = np.isin(pkg, [1 + PACKAGES.index(p) for p in STORAGE_PACKAGES])
         none = pkg == _NO_PACKAGE
         sv.fail(none, "MS-7: storage_gb needs the package: extra GB in the mSef e-archive are "
@@ -177,9 +196,7 @@ class _Usage:
             msg = np.empty(v.shape, dtype=object)
             msg.reshape(-1)[where] = sv.reason
             v.fail(full_bad, msg)
-        out = np.zeros(self.shape, dtype=np.int64)
-        out.reshape(-1)[where] = np.where(sv.ok, gb, 0)
-        return out
+        return np.where(sv.ok, gb, 0) if not sv.all_ok else gb
 
 
 def billable(item: object, used: object, included: object = 0.0,
@@ -193,7 +210,8 @@ def billable(item: object, used: object, included: object = 0.0,
 def _unit_prices(items: np.ndarray, v: Validity, unit_price: object, date: object,
                  tariff: TariffTable | None, catalog: Catalog | None) -> np.ndarray:
     """Per-element price in ten-thousandths: the override where given, else the price list.
-    ``items`` are item indexes (255 = unknown, already failed) broadcast to ``v.shape``."""
+    ``items`` are item indexes (255 = unknown, already failed) broadcastable to ``v.shape``
+    (one item for all rows: a 0-d index, the price then stays 0-d where it can)."""
     shape = v.shape
     up, upv = floats(unit_price, "unit_price")
     given = ~np.isnan(up)
@@ -216,15 +234,23 @@ def _unit_prices(items: np.ndarray, v: Validity, unit_price: object, date: objec
     item = np.where(items == UNKNOWN, 0, items) if not v.all_ok else items
     need = np.broadcast_to(~given, shape)
     if table.shape[1] == 1:  # one day for all elements: gather from 8 prices
-        catalog_price = table[:, 0][item]
-        bad_code = ~tv.ok[:, 0]
-        missing = need & bad_code[item] if bad_code.any() else None
-        why = lambda m: tv.reason[:, 0][item[m]]  # noqa: E731
+        catalog_price = np.take(table[:, 0], item)
+        bad_codes = np.flatnonzero(~tv.ok[:, 0])  # e.g. sms without a tariff (MS-8)
+        missing = None
+        if bad_codes.size:
+            # a comparison per unpriced code is cheaper than a gather over the column
+            hit = item == bad_codes[0]
+            for code in bad_codes[1:]:
+                hit = hit | (item == code)
+            missing = need & hit
+        item_full = np.broadcast_to(item, shape)
+        why = lambda m: tv.reason[:, 0][item_full[m]]  # noqa: E731
     else:
         day_idx = np.broadcast_to(day_idx, shape)
-        catalog_price = table[item, day_idx]
-        missing = need & ~tv.ok[item, day_idx] if not tv.all_ok else None
-        why = lambda m: tv.reason[item[m], day_idx[m]]  # noqa: E731
+        item_full = np.broadcast_to(item, shape)
+        catalog_price = table[item_full, day_idx]
+        missing = need & ~tv.ok[item_full, day_idx] if not tv.all_ok else None
+        why = lambda m: tv.reason[item_full[m], day_idx[m]]  # noqa: E731
     if missing is not None and missing.any():
         msg = np.empty(shape, dtype=object)
         msg[missing] = why(missing)
@@ -248,7 +274,7 @@ def unit_prices(item: object, unit_price: object = np.nan, date: object = None, 
     if (idx == UNKNOWN).any():
         raw = np.broadcast_to(np.asarray(item, dtype=object), shape).reshape(-1)
         fail_each(v, full == UNKNOWN, lambda k: _unknown_item(raw[k]))
-    price = _unit_prices(full, v, unit_price, date, tariff, catalog)
+    price = _unit_prices(idx, v, unit_price, date, tariff, catalog)
     return Result(np.where(v.ok, price, 0), v, "price_e4")
 
 
@@ -265,7 +291,7 @@ def overage(item: object, used: object, included: object = 0.0, package: object 
     """
     extra = (np.shape(unit_price), () if date is None else np.shape(date))
     usage = _Usage(item, used, included, package, extra)
-    price = _unit_prices(usage.idx, usage.validity, unit_price, date, tariff, catalog)
+    price = _unit_prices(usage.idx0, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
     price = np.where(v.ok, price, 0) if not v.all_ok else price
     cents = money.line_cents(usage.billable, price, v)
@@ -333,7 +359,7 @@ def bill_lines(items: object, used: object, included: object = 0.0, package: obj
     """
     extra = (np.shape(unit_price), () if date is None else np.shape(date))
     usage = _Usage(items, used, included, package, extra)
-    price = _unit_prices(usage.idx, usage.validity, unit_price, date, tariff, catalog)
+    price = _unit_prices(usage.idx0, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
     cents = money.line_cents(np.where(v.ok, usage.billable, 0), np.where(v.ok, price, 0), v)
     if not v.all_ok:
