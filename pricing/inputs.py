@@ -138,7 +138,7 @@ def whole_fast(x: object, minimum: int = 0, skip: np.ndarray | None = None
     exact |= skip
     if not exact.all():
         return None
-    n[skip] = 0
+    np.copyto(n, 0, where=skip)
     return n
 
 

@@ -119,28 +119,35 @@ class _Usage:
         v.merge(iv)
 
         # counts: whole and non-negative (MS-1..6, MS-8); storage (MS-7) is parsed below
+        has_storage = bool((idx == _STORAGE).any())
         storage = np.broadcast_to(idx == _STORAGE, shape)
         self.storage = storage
-        u0 = self._whole(u, "used", storage)
-        i0 = self._whole(i, "included", storage)
-        excess = np.subtract(u0, i0)
+        u0 = self._whole(u, "used", storage, has_storage)
+        i0 = self._whole(i, "included", storage, has_storage)
+        # u0/i0 are writable only where they are this call's own full-shape arrays (0-d:
+        # no out, so that the result stays the numpy scalar it always was)
+        out = None if not shape else (u0 if u0.flags.writeable else
+                                      (i0 if i0.flags.writeable else None))
+        excess = np.subtract(u0, i0, out=out)
         if isinstance(excess, np.ndarray):  # a fresh array: clipped and filled in place
             np.maximum(excess, 0, out=excess)
-            if storage.any():
+            if has_storage:
                 excess.reshape(-1)[np.flatnonzero(storage)] = self._storage_gb(u, i)
         else:  # 0-d
             excess = np.maximum(excess, 0)
-            if storage.any():
+            if has_storage:
                 excess = np.where(storage, self._storage_gb(u, i).reshape(()), excess)
         self.billable = np.where(v.ok, excess, 0) if not v.all_ok else excess
 
-    def _whole(self, x: np.ndarray, what: str, storage: np.ndarray) -> np.ndarray:
-        """Whole, non-negative counts; failures name the item's rule (storage elements are
-        parsed by ``_storage_gb``: they may carry decimals; their values here are not used)."""
-        fast = whole_fast(x, 0, storage if storage.shape == x.shape and storage.any() else None)
+    def _whole(self, x: np.ndarray, what: str, storage: np.ndarray,
+               has_storage: bool) -> np.ndarray:
+        """Whole, non-negative counts at the call's shape; failures name the item's rule
+        (storage elements are parsed by ``_storage_gb``: they may carry decimals; their values
+        here are not used). A read-only broadcast view, or this call's own writable array."""
+        fast = whole_fast(x, 0, storage if has_storage and storage.shape == x.shape else None)
         if fast is not None:  # every count valid: nothing to report
-            return np.broadcast_to(fast, self.shape)
-        counts_only = np.where(storage, 0.0, x) if storage.any() else x
+            return fast if fast.shape == self.shape else np.broadcast_to(fast, self.shape)
+        counts_only = np.where(storage, 0.0, x) if has_storage else x
         n, lv = whole(counts_only, what)
         if not lv.all_ok:
             bad = np.broadcast_to(~lv.ok, self.shape) & ~storage
@@ -242,7 +249,7 @@ def _unit_prices(items: np.ndarray, v: Validity, unit_price: object, date: objec
             hit = item == bad_codes[0]
             for code in bad_codes[1:]:
                 hit = hit | (item == code)
-            missing = need & hit
+            missing = need & hit if hit.any() else None
         item_full = np.broadcast_to(item, shape)
         why = lambda m: tv.reason[:, 0][item_full[m]]  # noqa: E731
     else:

@@ -141,11 +141,15 @@ def test_msign_fast_path_equals_exact_path(rows, package, scalar_included):
 def test_msign_scalar_call_fast_equals_exact(item, used, included, package):
     with np.errstate(all="ignore"):
         fast = msign.overage(item, used, included, package)
+        fast_b = msign.billable(item, used, included, package)
         with pytest.MonkeyPatch.context() as mp:
             _exact_only(mp)
             slow = msign.overage(item, used, included, package)
+            slow_b = msign.billable(item, used, included, package)
     _same(fast, slow)
+    _same(fast_b, slow_b)
     assert type(fast.values) is type(slow.values)
+    assert type(fast_b.values) is type(slow_b.values)
 
 
 @settings(max_examples=100, deadline=None)
