@@ -128,17 +128,19 @@ def whole_fast(x: object, minimum: int = 0, skip: np.ndarray | None = None
     if arr.dtype != np.float64 or minimum <= -_WHOLE_FAST_LIMIT or (
             skip is not None and skip.shape != arr.shape):
         return None
+    if arr.size == 0:
+        return arr.astype(np.int64)
     with np.errstate(invalid="ignore"):  # NaN / inf / huge cast to garbage: refused below
         n = arr.astype(np.int64)
         exact = np.equal(n, arr)  # the int64 -> float64 comparison is exact below 2**53
-    exact &= arr >= minimum  # False for NaN
-    exact &= arr < _WHOLE_FAST_LIMIT
-    if skip is None:
-        return n if exact.all() else None
-    exact |= skip
-    if not exact.all():
+    if skip is not None:
+        exact |= skip
+    # min/max propagate NaN, which fails both comparisons (skipped elements are bounded
+    # too: a column whose skipped cells are NaN, negative or huge takes the exact path)
+    if not (arr.min() >= minimum and arr.max() < _WHOLE_FAST_LIMIT and exact.all()):
         return None
-    np.copyto(n, 0, where=skip)
+    if skip is not None:
+        np.multiply(n, ~skip, out=n)
     return n
 
 

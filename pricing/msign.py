@@ -132,11 +132,13 @@ class _Usage:
         if isinstance(excess, np.ndarray):  # a fresh array: clipped and filled in place
             np.maximum(excess, 0, out=excess)
             if has_storage:
-                excess.reshape(-1)[np.flatnonzero(storage)] = self._storage_gb(u, i)
+                where = np.flatnonzero(storage)
+                excess.reshape(-1)[where] = self._storage_gb(u, i, where)
         else:  # 0-d
             excess = np.maximum(excess, 0)
             if has_storage:
-                excess = np.where(storage, self._storage_gb(u, i).reshape(()), excess)
+                excess = np.where(storage, self._storage_gb(u, i, np.flatnonzero(storage))
+                                  .reshape(()), excess)
         self.billable = np.where(v.ok, excess, 0) if not v.all_ok else excess
 
     def _whole(self, x: np.ndarray, what: str, storage: np.ndarray,
@@ -171,11 +173,10 @@ class _Usage:
             return np.full(where.shape, a.reshape(-1)[0], dtype=a.dtype)
         return np.broadcast_to(a, self.shape).reshape(-1)[where]
 
-    def _storage_gb(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    def _storage_gb(self, u: np.ndarray, i: np.ndarray, where: np.ndarray) -> np.ndarray:
         """MS-7: started GB of the excess; only SMART/ENTERPRISE. int64 for the storage
-        elements only (in flat order of ``self.storage``); 0 where failed."""
+        elements only (at the flat indexes ``where`` of ``self.storage``); 0 where failed."""
         v = self.validity
-        where = np.flatnonzero(self.storage)
         sv = Validity(where.shape)
         us = money.to_scaled(self._at(u, where), STORAGE_PLACES, "MS-7: used GB", sv)
         is_ = money.to_scaled(self._at(i, where), STORAGE_PLACES, "MS-7: included GB", sv)
