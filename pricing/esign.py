@@ -366,6 +366,9 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
       licences (ES-7). The ledger charges nothing for licences: bill them with ``prorate``.
       ``licences`` on a ``subscribe``/``restart`` row sets the count too; other rows ignore it.
     * ``buy`` -- adds ``quantity`` signatures of ``kind``; cost = quantity x unit price (ES-7).
+      ES-1: the plan is the subscription's (by its trial/subscription date), not the purchase
+      date's: a legacy subscription's purchase needs ``unit_price`` or a legacy tariff row
+      (blank valid_from or before 2024-03-28); the new plan's prices never apply to it.
     * ``use`` -- consumes ``quantity`` signatures of ``kind``, free ones first (decision); a
       request beyond the quota is refused: the row is an error, nothing consumed (ES-8).
     * ``cancel`` -- licences revoked, unused signatures kept (ES-9).
@@ -402,23 +405,37 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     lic_n = _whole(np.where(sets_licences, lic, 0.0), lv, "licences", "ES-4")
     v.merge(lv)
 
-    # Prices for every purchase row up front (vectorised); whether a missing price matters
-    # depends on the subscription's plan, known only while walking the rows.
+    # Prices for every purchase row up front (vectorised), once for a new-plan subscription
+    # (the price on the purchase date) and once for a legacy one; which applies depends on the
+    # subscription's plan, known only while walking the rows.
     buying = (events == "buy") & v.ok
     explicit_given = _given(price_in) & buying
-    pv = Validity(shape)
-    explicit = _explicit_prices(np.where(buying, price_in, np.nan), pv, "ES-7: unit price")
-    price = _prices(np.where(buying, codes, ""), day, explicit, explicit_given, pv,
-                    tariff, catalog)
-    cost = money.line_cents(np.where(buying & pv.ok, n, 0), np.where(buying & pv.ok, price, 0),
-                            pv)
-    in_table = np.array([tariff is not None and c in tariff.rows
-                         for c in codes.reshape(-1).tolist()], dtype=bool).reshape(shape)
-    own_price = explicit_given | in_table
+    ev = Validity(shape)
+    explicit = _explicit_prices(np.where(buying, price_in, np.nan), ev, "ES-7: unit price")
+    buy_codes = np.where(buying, codes, "")
+
+    def purchase(on: np.ndarray) -> tuple[np.ndarray, Validity]:
+        pv = Validity(shape)
+        pv.merge(ev)
+        price = _prices(buy_codes, on, explicit, explicit_given, pv, tariff, catalog)
+        cost = money.line_cents(np.where(buying & pv.ok, n, 0),
+                                np.where(buying & pv.ok, price, 0), pv)
+        return cost, pv
+
+    cost, pv = purchase(day)
+    # ES-1: a legacy subscription has no public prices, whatever the purchase date: only an
+    # explicit unit_price or a tariff row of the legacy plan prices it -- a row in force before
+    # 2024-03-28 (blank valid_from or earlier). A row from 2024-03-28 on is the new plan's
+    # price (the template's Tariff_esign_2024) and does not apply.
+    legacy_day = np.minimum(day, NEW_PLAN_FROM - calendar.DAY)
+    legacy_cost, lpv = purchase(legacy_day)
+    legacy_row = _tariff_row_in_force(tariff, buy_codes, legacy_day)
+    own_price = explicit_given | legacy_row
 
     days = day.astype(np.int64)  # days since 1970-01-01: plain ints compare fast
     flat = [a.reshape(-1).tolist() for a in (keys, days, events, codes, n, lic_n, cost,
-                                             sets_licences, pv.reason, own_price)]
+                                             sets_licences, pv.reason, own_price,
+                                             legacy_cost, lpv.reason)]
     ok_flat = v.ok.reshape(-1).copy()
     why = np.full(ok_flat.shape, "", dtype=object)
     left = np.zeros((5, ok_flat.size), dtype=np.int64)
@@ -428,10 +445,12 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     order = np.lexsort((days.reshape(-1), sub_index.reshape(-1))).tolist()
     states: dict[str, _Sub] = {}
     for i in order:
-        key, when, event_i, code, qty_i, lic_i, cost_i, set_lic, price_why, own = (
-            a[i] for a in flat)
+        (key, when, event_i, code, qty_i, lic_i, cost_i, set_lic, price_why, own,
+         legacy_cost_i, legacy_why) = (a[i] for a in flat)
         s = states.setdefault(key, _Sub())
         if ok_flat[i]:
+            if event_i == "buy" and not s.new_plan:  # ES-1: the legacy plan's price
+                cost_i, price_why = legacy_cost_i, legacy_why
             row = _Row(when, event_i, code, qty_i, lic_i, set_lic, price_why, own)
             problem = _apply(s, row)
             if problem:
@@ -445,6 +464,21 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     return Ledger(r[0], r[1], r[2], r[3], r[4], r[5], v)
 
 
+def _tariff_row_in_force(tariff: TariffTable | None, codes: np.ndarray,
+                         days: np.ndarray) -> np.ndarray:
+    """Where the tariff table has a row for the code in force on the day (valid_from blank or
+    on/before it), whatever its price (a bad price is reported where the price is needed)."""
+    out = np.zeros(np.shape(codes), dtype=bool)
+    if tariff is None:
+        return out
+    for code, rows in tariff.rows.items():
+        first = min(r.start for r in rows)
+        where = codes == code
+        if where.any():
+            out[where] = days[where] >= first
+    return out
+
+
 @dataclass(frozen=True)
 class _Row:
     """One ledger row's inputs, already parsed and checked on their own."""
@@ -456,7 +490,7 @@ class _Row:
     lic: int
     set_lic: bool
     price_problem: str  # why no price could be had ('' = priced)
-    own_price: bool  # an explicit unit price or a tariff-table row gives the price
+    own_price: bool  # an explicit unit price or a legacy tariff-table row gives the price
 
 
 def _apply(s: _Sub, row: _Row) -> str:
@@ -528,7 +562,8 @@ def _buy(s: _Sub, row: _Row, qualified: bool) -> str:
     if not s.paid:
         return "ES-10: buying signatures needs a paid subscription - add a 'subscribe' row"
     if not s.new_plan and not row.own_price:
-        # ES-1: the subscription follows the legacy plan whatever the purchase date
+        # ES-1: the subscription follows the legacy plan whatever the purchase date; the
+        # new plan's prices (built-in or a tariff row from 2024-03-28) do not apply
         return ("ES-1: this subscription follows the legacy eSign plan (bought or trialled "
                 "before 2024-03-28), whose prices are not in the document - give unit_price")
     if row.price_problem:

@@ -820,3 +820,72 @@ def test_es1_trialled_before_the_switch_date_stays_legacy_after_paying():
     assert "ES-2" in L.reason[2]
     assert L.free_electronic_left.tolist() == [0, 0, 0, 0]
     assert L.cost_cents.tolist() == [0, 0, 0, 200]
+
+
+def _template_esign_table():
+    # the template's Tariff_esign_2024 rows: code, unit price, valid_from 2024-03-28
+    from pricing.catalog import builtin
+    pl = next(p for p in builtin().versions("esign") if p.id == "esign-2024")
+    return TariffTable.from_rows(
+        [["code", "unit_price", "valid_from"]]
+        + [[i.code, i.price_e4 / 10**4, pl.valid_from] for i in pl.items.values()])
+
+
+@pytest.mark.parametrize("table", [None, "template", [["signature_electronic", 0.3, "2024-03-28"]],
+                                   [["signature_electronic", 0.3, "2024-04-15"]]])
+def test_es1_ledger_new_plan_tariff_rows_do_not_price_a_legacy_subscription(table):
+    # F8, ES-1: trial 2024-03-01 + subscribe 2024-03-10 = legacy; buying 10 electronic on
+    # 2024-05-01 without unit_price is an error with or without a tariff table whose rows are
+    # the new plan's (valid_from on/after 2024-03-28) -- it was 10 x 0.30 = 3.00 with a table
+    if table == "template":
+        table = _template_esign_table()
+    elif table is not None:
+        table = TariffTable.from_rows(table)
+    rows = [
+        ("2024-03-01", "trial", "", np.nan, np.nan, np.nan),
+        ("2024-03-10", "subscribe", "", np.nan, 1, np.nan),
+        ("2024-05-01", "buy", "electronic", 10, np.nan, np.nan),
+        ("2024-05-02", "buy", "electronic", 10, np.nan, 0.25),  # 10 x 0.25 = 2.50
+    ]
+    L = ledger_of(rows, tariff=table)
+    assert L.ok.tolist() == [True, True, False, True]
+    assert "ES-1" in L.reason[2] and "give unit_price" in L.reason[2]
+    assert L.cost_cents.tolist() == [0, 0, 0, 250]
+    assert L.bought_electronic_left.tolist() == [0, 0, 0, 10]
+
+
+@pytest.mark.parametrize(("table", "cents"), [
+    ([["signature_electronic", 0.2, None]], 200),            # blank valid_from: 10 x 0.20
+    ([["signature_electronic", 0.2, "2024-01-01"]], 200),    # before 2024-03-28: 10 x 0.20
+    ([["signature_electronic", 0.2, "2024-01-01"],           # the legacy row, not the new
+      ["signature_electronic", 0.3, "2024-03-28"]], 200),    # plan's row in force on 05-01
+])
+def test_es1_ledger_legacy_tariff_rows_price_a_legacy_subscription(table, cents):
+    rows = [
+        ("2024-03-10", "subscribe", "", np.nan, 1, np.nan),
+        ("2024-05-01", "buy", "electronic", 10, np.nan, np.nan),
+    ]
+    L = ledger_of(rows, tariff=TariffTable.from_rows(table))
+    assert L.validity.all_ok, L.reason
+    assert L.cost_cents.tolist() == [0, cents]
+
+
+def test_es1_ledger_after_the_es2_move_uses_the_new_plans_tariff_rows():
+    # legacy subscribe, cancel, subscribe on 2024-04-02 = the new plan (ES-2): its purchase is
+    # priced by the template's table on the purchase date: 2 x 2.50 = 5.00, 10 x 0.30 = 3.00
+    rows = [
+        ("2024-03-01", "subscribe", "", np.nan, 1, np.nan),
+        ("2024-04-01", "cancel", "", np.nan, np.nan, np.nan),
+        ("2024-04-02", "subscribe", "", np.nan, 1, np.nan),
+        ("2024-04-03", "buy", "qualified", 2, np.nan, np.nan),
+        ("2024-04-03", "buy", "electronic", 10, np.nan, np.nan),
+    ]
+    L = ledger_of(rows, tariff=_template_esign_table())
+    assert L.validity.all_ok, L.reason
+    assert L.cost_cents.tolist() == [0, 0, 0, 500, 300]
+
+
+def test_es1_signatures_keep_the_plan_of_the_purchase_date_with_the_template_table():
+    # ESIGN_SIGNATURES is unchanged: the purchase date picks the plan, 10 x 0.30 = 3.00
+    r = esign.signature_cost("electronic", 10, d("2024-05-01"), tariff=_template_esign_table())
+    assert r.ok and int(r.values) == 300

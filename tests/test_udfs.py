@@ -189,6 +189,25 @@ def test_es7_to_es11_ledger_spills_per_row():
     assert rows[4] == [0.0, 6.0, 3.0, 0.0, 2.0, 0.0]        # free first, then bought
 
 
+def test_es1_ledger_legacy_subscription_is_na_with_or_without_the_template_table():
+    # F8, ES-1: trial 2024-03-01 + subscribe 2024-03-10 = legacy; 10 electronic bought on
+    # 2024-05-01 without unit_price: #N/A "give unit_price", also with the template's
+    # Tariff_esign_2024 rows (valid from 2024-03-28: the new plan's), which used to give 3.00
+    args = ([["s"], ["s"], ["s"]], [["2024-03-01"], ["2024-03-10"], ["2024-05-01"]],
+            [["trial"], ["subscribe"], ["buy"]], [[None], [None], ["electronic"]],
+            [[None], [None], [10]], [[None], [1], [None]], None)
+    table = [["Code", "Unit price", "Valid from"], ["licence", 5, serial("2024-03-28")],
+             ["signature_electronic", 0.3, serial("2024-03-28")],
+             ["signature_qualified", 2.5, serial("2024-03-28")]]
+    for tariff in ([], [table]):
+        rows = call("ESIGN_LEDGER", *args, *tariff)
+        assert rows[2] == [NA] * 6
+        reason = why("ESIGN_LEDGER", *args, *tariff)[2]
+        assert "ES-1" in reason and "give unit_price" in reason
+    # ESIGN_SIGNATURES keeps the plan of the purchase date: 10 x 0.30 = 3.00
+    assert one("ESIGN_SIGNATURES", "electronic", 10, "2024-05-01", None, table) == 3.00
+
+
 def test_es13_reduction_takes_effect_at_renewal():
     assert date_cell(one("ESIGN_REDUCTION_DATE", "2024-06-10", "2024-06-30")) == \
         serial("2024-07-01")
