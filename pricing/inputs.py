@@ -50,7 +50,9 @@ def code_index(values: object, known: tuple[str, ...], normalize=_plain,
     """
     arr = np.asarray(values)
     table = _CodeTable(known, normalize, empty_index)
-    flat = arr.reshape(-1).tolist()
+    # an object column (text cells as a worksheet hands them over) is read directly: each
+    # cell is a separate object in memory, and tolist() would visit all of them once more
+    flat = arr.reshape(-1) if arr.dtype == object else arr.reshape(-1).tolist()
     try:
         raw = bytearray(map(table.__getitem__, flat))  # a little faster than bytes()
     except TypeError:  # an unhashable cell value: slow path
