@@ -265,3 +265,69 @@ def test_an_error_cell_in_the_price_table_stops_the_run(tmp_path):
         price_month(read_template(patched), MAY)
     assert main(["bill", str(patched), "--month", "2025-05", "-o", str(tmp_path / "b.xlsx")]) \
         == 1
+
+
+def _priced(tmp_path, month=MAY, **tables):
+    return price_month(read_template(build(tmp_path / "T.xlsx", tables=tables).path), month)
+
+
+def test_a_charge_without_date_is_reported_in_every_month_never_billed(tmp_path):
+    # Lekarna's 30 detail exports (NE-11, 66.84) without a Date: no month can be chosen for
+    # them, so every month's run reports the row and holds Lekarna back; never billed twice
+    charges = [list(r) for r in samples.NENSI_CHARGES]
+    charges[3][1] = None
+    for month in (MAY, dt.date(2025, 6, 1), dt.date(2031, 1, 1)):
+        run = _priced(tmp_path, month, Charges_NENSI=charges)
+        soncek = run.customers[samples.SONCEK.casefold()]
+        assert soncek.held, month
+        assert [p.reason for p in soncek.problems] == [
+            "Date is empty - which month is this row? Enter a date (the Bill sheet bills "
+            "only date cells)"]
+        assert 6684 not in [ln.amount_cents for ln in soncek.lines]
+
+
+def test_a_date_typed_as_text_is_no_billing_date(tmp_path):
+    # the functions read ISO text as a date, but the Bill sheet's SUMIFS cannot match text:
+    # tarifa bill reports the row, so both hold the customer back (MS-9: which month?)
+    usage = [list(r) for r in samples.MSIGN_USAGE]
+    usage[5][1] = "2025-05-01"  # Borovnica, within the package
+    run = _priced(tmp_path, Usage_mSign=usage)
+    assert [(p.sheet, p.row, p.reason) for p in run.problems if p.customer == samples.BOROVNICA
+            ] == [("mSign", 12, "Month holds text '2025-05-01', not a date cell - which month "
+                   "is this row? Enter a date (the Bill sheet bills only date cells)")]
+    assert run.results["Usage_mSign"]["Billed in"][5] == L.UNDATED
+    assert run.results["Usage_mSign"]["Billed in"][0] == dt.datetime(2025, 5, 1)
+
+
+def test_a_month_before_the_nensi_price_list_bills_without_a_price(tmp_path, template):
+    # NENSI's list is valid from 2019-12-01: in November 2019 no product is due (all entered
+    # later, NE-10), every maintenance is 0.00 and needs no price; the run does not crash
+    run = price_month(read_template(template), dt.date(2019, 11, 1))
+    lines = [ln for c in run.customers.values() for ln in c.lines if ln.rule == "NE-10"]
+    assert lines and all((ln.amount_cents, ln.unit_price_e4) == (0, 0) for ln in lines)
+
+
+def test_an_empty_maintenance_price_makes_due_products_problems(template):
+    # NE-10 maintenance 1.1140 emptied in the workbook's NENSI Table: the products due in May
+    # cannot be priced (an error, never 0) and hold their customer back; no crash
+    tables = read_template(template)
+    t = tables["Tariff_nensi_2019"]
+    code, price = t.index("Code"), t.index("Unit price")
+    for row in t.rows:
+        if row[code] == "maintenance":
+            row[price] = ""
+    run = price_month(tables, MAY)
+    farmalab = run.customers[samples.FARMALAB.casefold()]
+    assert farmalab.held
+    assert any("maintenance" in p.reason for p in farmalab.problems)
+
+
+def test_ledger_kind_may_be_written_as_its_price_code(tmp_path):
+    # ES-7: 'signature_electronic' is the same kind as 'electronic': 50 x 0.30 = 15.00
+    ledger = [list(r) for r in samples.ESIGN_LEDGER]
+    kinds = L.ESIGN_LEDGER.headers.index("Kind")
+    for r in ledger:
+        if r[kinds] == "electronic":
+            r[kinds] = "signature_electronic"
+    run = _priced(tmp_path, Ledger_eSign=ledger)
+    assert ("ES-7", 50, 3000, 1500) in lines_of(run, samples.CEDRA)

@@ -103,20 +103,22 @@ def _bill_sheet(values) -> dict[str, list[object]]:
     return out
 
 
-def test_bill_sheet_equals_tarifa_bill_per_customer(setup):
-    _built, values, run, _ = setup
-    sheet = _bill_sheet(values)
-    assert set(sheet) == {c[0] for c in samples.CUSTOMERS}
-    parts = {"mSign": ("Usage_mSign",), "eSign licences": ("Licences_eSign",),
-             "eSign signatures": ("Ledger_eSign",), "NENSI maintenance": ("Products_NENSI",),
-             "NENSI annual fees": ("Services_NENSI",), "NENSI charges": ("Charges_NENSI",),
-             "NENSI discounts": ("Discounts_NENSI",)}
+PARTS = {"mSign": ("Usage_mSign",), "eSign licences": ("Licences_eSign",),
+         "eSign signatures": ("Ledger_eSign",), "NENSI maintenance": ("Products_NENSI",),
+         "NENSI annual fees": ("Services_NENSI",), "NENSI charges": ("Charges_NENSI",),
+         "NENSI discounts": ("Discounts_NENSI",)}
+
+
+def assert_bill_sheet_equals(sheet: dict[str, dict], run) -> None:
+    """Per customer, the Bill sheet's parts, net, VAT per rate and gross equal tarifa bill's;
+    a customer tarifa bill holds back has error totals there."""
     for name, row in sheet.items():
         c = run.customers[name.casefold()]
-        if c.held:  # the bad-input sample: its totals are errors, as tarifa bill holds it
-            assert row["Net"] in ERRORS and row["VAT"] in ERRORS and row["Gross"] in ERRORS
+        if c.held:  # its totals are errors, as tarifa bill holds it back
+            assert row["Net"] in ERRORS and row["VAT"] in ERRORS and row["Gross"] in ERRORS, \
+                name
             continue
-        for header, tables in parts.items():
+        for header, tables in PARTS.items():
             cents = sum(ln.amount_cents for ln, t in zip(c.lines, c.tables, strict=True)
                         if t in tables)
             assert round(row[header] * 100) == cents, f"{name} {header}"
@@ -128,6 +130,39 @@ def test_bill_sheet_equals_tarifa_bill_per_customer(setup):
         assert row["Net at rate 2"] == row["VAT at rate 3"] == 0
         assert round(row["VAT"] * 100) == t.vat_cents, name  # VAT per rate (BR-CO-17)
         assert round(row["Gross"] * 100) == t.gross_cents, name
+
+
+def test_bill_sheet_equals_tarifa_bill_per_customer(setup):
+    _built, values, run, _ = setup
+    sheet = _bill_sheet(values)
+    assert set(sheet) == {c[0] for c in samples.CUSTOMERS}
+    assert_bill_sheet_equals(sheet, run)
+
+
+def test_bill_month_any_day_and_dates_that_are_no_date_cells(tmp_path, monkeypatch):
+    # The Bill sheet's month given as 15 May bills all of May (MS-9: the month's quantities);
+    # a Month with a time of day on the 31st is still May; a row whose billing date is text
+    # or empty cannot be placed in a month: its customer's totals are errors on the Bill
+    # sheet, and tarifa bill holds that customer back, naming the row.
+    monkeypatch.setattr(samples, "MONTH", dt.date(2025, 5, 15))
+    usage = [list(r) for r in samples.MSIGN_USAGE]
+    usage[0][1] = dt.datetime(2025, 5, 31, 15, 30)  # Alpina, 250 x 0.27 = 67.50 (MS-1)
+    usage[5][1] = "2025-05-01"  # Borovnica: a date typed as text
+    charges = [list(r) for r in samples.NENSI_CHARGES]
+    charges[3][1] = None  # Lekarna's detail exports without a date
+    built = build(tmp_path / "T.xlsx",
+                  tables={"Usage_mSign": usage, "Charges_NENSI": charges})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    sheet = _bill_sheet(openpyxl.load_workbook(out, data_only=True))
+    run = price_month(read_template(built.path), dt.date(2025, 5, 1))
+    assert_bill_sheet_equals(sheet, run)
+    assert sheet[samples.ALPINA]["mSign"] == 117.00  # 67.50 + 27.60 + 12.00 + 9.90
+    assert sheet[samples.CEDRA]["Net"] == 188.42  # bought 1 and 16 May: the whole month
+    held = {c.customer for c in run.customers.values() if c.held}
+    assert held == {samples.BAD, samples.BOROVNICA, samples.SONCEK}
+    reasons = {p.customer: p.reason for p in run.problems if p.customer != samples.BAD}
+    assert reasons[samples.BOROVNICA].startswith("Month holds text '2025-05-01'")
+    assert reasons[samples.SONCEK].startswith("Date is empty")
 
 
 def test_quote_and_estimate_equal_the_engine(setup):

@@ -11,7 +11,9 @@ What is billed in a month (decisions, also on the Start sheet and in docs/templa
 
 A bad row (an error in its result) is never dropped or counted as 0: it is a ``Problem``
 (sheet, row, customer, reason), and its customer's bill is held back (``CustomerBill.held``).
-A row whose date cannot be read belongs to no known month: it is reported in every run.
+A row whose billing date is not a date cell (empty, unreadable, or a date typed as text,
+which the Bill sheet's SUMIFS cannot match) belongs to no known month: it is reported in every
+run, as the Bill sheet gives its customer error totals.
 """
 
 from __future__ import annotations
@@ -108,6 +110,30 @@ def _days(values: list[object]) -> np.ndarray:
     return out
 
 
+def _billing_days(values: list[object]) -> np.ndarray:
+    """The days that decide the billing month: date cells only. A date typed as text is read
+    by the functions (ISO YYYY-MM-DD) but the Bill sheet's SUMIFS never matches text, so
+    for billing it is no date (NaT), as an empty or unreadable cell."""
+    days = _days(values)
+    days[[isinstance(v, str) for v in values]] = np.datetime64("NaT")
+    return days
+
+
+def _billed_in(values: list[object], reasons: list[str]) -> list[object]:
+    """The template's "Billed in" column: the 1st of the month a row is billed in, "not a
+    date" where its billing date is no date cell, "" for a blank row (empty check)."""
+    days = _billing_days(values)
+    out: list[object] = []
+    for day, reason in zip(days.tolist(), reasons, strict=True):
+        if reason == "":
+            out.append("")
+        elif day is None:
+            out.append(L.UNDATED)
+        else:
+            out.append(dt.datetime(day.year, day.month, 1))
+    return out
+
+
 def _in_month(days: np.ndarray, month: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """(in the month, unreadable) masks."""
     start = np.datetime64(month, "D")
@@ -134,6 +160,15 @@ def _cents(value: object) -> int:
 
 def _price_e4(value: object) -> int:
     return _scaled(value, 4)
+
+
+def _line_price(listed: object, amount_cents: int) -> int | None:
+    """The unit price a bill line shows: the price list's (``listed``); where none is in force
+    (an error value) a line that charges nothing shows 0, any other line has no price (None:
+    the caller reports it, never guesses)."""
+    if not xv.is_error(listed) and listed not in (None, ""):
+        return _price_e4(listed)
+    return 0 if amount_cents == 0 else None
 
 
 def _qty(value: object) -> float:
@@ -207,10 +242,13 @@ class Pricer:
                 reasons[i] = cell
         self.run.results.setdefault(t.name, {})[name] = values if width > 1 else _flat(values)
         self.run.results[t.name][name + ".check"] = reasons
+        if t.name in L.BILLING_DATE:
+            self.run.results[t.name]["Billed in"] = _billed_in(
+                t.column(L.BILLING_DATE[t.name]), reasons)
         return values, reasons
 
-    def line(self, t: Table, i: int, customer: object, family: str, line: bill.Line) -> None:
-        """Add ``line`` (of price list ``family``) to the customer's bill."""
+    def line(self, t: Table, i: int, customer: object, line: BillLine) -> None:
+        """Add ``line`` to the customer's bill."""
         c = self.customer(customer)
         c.lines.append(line)
         c.sources.append(f"{t.sheet}!{t.sheet_row(i)}")
@@ -248,7 +286,34 @@ class Pricer:
         return self.run
 
     def _month_rows(self, t: Table, date_col: str) -> tuple[np.ndarray, np.ndarray]:
-        return _in_month(_days(t.column(date_col)), self.run.month)
+        return _in_month(_billing_days(t.column(date_col)), self.run.month)
+
+    def undated(self, t: Table, i: int, customer: object, date_col: str) -> None:
+        """A row whose billing date is not a date cell: reported, its customer held back."""
+        value = t.column(date_col)[i]
+        cell = t.cell_error(i, (date_col,))
+        if cell:
+            what = f"holds an error ({cell})"
+        elif value in (None, ""):
+            what = "is empty"
+        elif isinstance(value, str):
+            what = f"holds text '{value}', not a date cell"
+        else:
+            what = "is not a date"
+        self.problem(t, i, customer, f"{date_col} {what} - which month is this row? Enter a "
+                                     "date (the Bill sheet bills only date cells)")
+
+    def add(self, t: Table, i: int, customer: object, rule: str, description: str,
+            quantity: float, listed: object, amount: object, vat_rate: str) -> None:
+        """A bill line from a row's result ``amount`` and its listed unit price."""
+        cents = _cents(amount)
+        price = _line_price(listed, cents)
+        if price is None:
+            self.problem(t, i, customer, f"{description}: no unit price in force to show on "
+                                         "the bill line")
+            return
+        self.line(t, i, customer, BillLine(rule, description, quantity, price, cents,
+                                               vat_rate))
 
     def msign(self) -> None:
         t = self.t[L.MSIGN_USAGE.name]
@@ -264,7 +329,7 @@ class Pricer:
             if blank[i] or self.nobody(t, i, who[i]):
                 continue
             if unknown[i]:
-                self.problem(t, i, who[i], "Month: not a date - which month is this row?")
+                self.undated(t, i, who[i], "Month")
                 continue
             if self.bad(t, i, who[i], charge[i], why[i]):
                 continue
@@ -272,7 +337,7 @@ class Pricer:
             rule = F.msign.RULES[str(item).strip().lower()]
             desc = (f"mSign {str(item).strip().lower()}: {_num(used)} used, {_num(incl)} "
                     "included")
-            self.line(t, i, who[i], "msign", BillLine(
+            self.line(t, i, who[i], BillLine(
                 rule, desc, _qty(units), _price_e4(price), _cents(charge[i][0]), rate))
 
     def esign_licences(self) -> None:
@@ -294,12 +359,14 @@ class Pricer:
                 continue
             if self.bad(t, i, who[i], charge[i], why[i]):
                 continue
+            if unknown[i]:
+                self.undated(t, i, who[i], "Purchase date")
+                continue
             price = mp[i] if mp[i] is not None else listed[i][0]
             desc = (f"eSign licences, {subs[i]}: {_num(lic[i])} from "
                     f"{days[i]} to {ends[i]}, prorated (ES-15)")
-            self.line(t, i, who[i], "esign", BillLine(
-                "ES-15", desc, _qty(lic[i]), _price_e4(price), _cents(charge[i][0]),
-                self.vat["esign"]))
+            self.add(t, i, who[i], "ES-15", desc, _qty(lic[i]), price, charge[i][0],
+                     self.vat["esign"])
 
     def esign_ledger(self) -> None:
         t = self.t[L.ESIGN_LEDGER.name]
@@ -312,21 +379,23 @@ class Pricer:
         month, unknown = self._month_rows(t, "Date")
         who, ev, kind = t.column("Customer"), t.column("Event"), t.column("Kind")
         qty, up = t.column("Quantity"), t.column("Unit price")
-        codes = [f"signature_{str(k).strip().lower()}" if k else "" for k in kind]
+        codes = [_signature_code(k) for k in kind]
         listed = F.TARIFF_PRICE(_col(codes), _col(t.column("Date")), self.tariff["esign"])
         for i in np.flatnonzero(month | unknown).tolist():
             if blank[i] or self.nobody(t, i, who[i]):
                 continue
             if self.bad(t, i, who[i], values[i], why[i]):
                 continue
+            if unknown[i]:
+                self.undated(t, i, who[i], "Date")
+                continue
             if str(ev[i]).strip().lower() != "buy":
                 continue
             price = up[i] if up[i] is not None else listed[i][0]
             desc = f"eSign {str(kind[i]).strip().lower()} signatures bought, " \
                    f"{subs[i]}"
-            self.line(t, i, who[i], "esign", BillLine(
-                "ES-7", desc, _qty(qty[i]), _price_e4(price), _cents(values[i][5]),
-                self.vat["esign"]))
+            self.add(t, i, who[i], "ES-7", desc, _qty(qty[i]), price, values[i][5],
+                     self.vat["esign"])
 
     def nensi_products(self) -> None:
         t = self.t[L.NENSI_PRODUCTS.name]
@@ -363,16 +432,16 @@ class Pricer:
             reasons.append(r)
         self.run.results.setdefault(t.name, {}).update(
             {"Maintenance": values, "Maintenance.check": reasons})
-        price = _price_e4(F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0])
+        listed = F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0]
         for i, v in enumerate(values):
             if blank[i] or v == "" or self.nobody(t, i, who[i]):
                 continue
             if self.bad(t, i, who[i], [v], reasons[i]):
                 continue
             desc = f"NENSI maintenance {self.run.month:%Y-%m}: {product[i]}"
-            self.line(t, i, who[i], "nensi", BillLine(
-                "NE-10", desc, _qty(prods[i][0] if prods[i][0] is not None else 1.0), price,
-                _cents(v), self.vat["nensi"]))
+            self.add(t, i, who[i], "NE-10", desc,
+                     _qty(prods[i][0] if prods[i][0] is not None else 1.0), listed, v,
+                     self.vat["nensi"])
 
     def nensi_services(self) -> None:
         t = self.t[L.NENSI_SERVICES.name]
@@ -387,13 +456,15 @@ class Pricer:
         for i in np.flatnonzero(month | unknown).tolist():
             if blank[i] or self.nobody(t, i, who[i]) or self.bad(t, i, who[i], fee[i], why[i]):
                 continue
+            if unknown[i]:
+                self.undated(t, i, who[i], "Start date")
+                continue
             code = str(svc[i]).strip().lower()
             desc = f"NENSI annual {code} from {starts[i]} " \
                    "to year end (NE-6)"
-            self.line(t, i, who[i], "nensi", BillLine(
-                _rule_of(code), desc,
-                _qty(units[i] if units[i] is not None else 1.0), _price_e4(listed[i][0]),
-                _cents(fee[i][0]), self.vat["nensi"]))
+            self.add(t, i, who[i], _rule_of(code), desc,
+                     _qty(units[i] if units[i] is not None else 1.0), listed[i][0], fee[i][0],
+                     self.vat["nensi"])
 
     def nensi_charges(self) -> None:
         t = self.t[L.NENSI_CHARGES.name]
@@ -408,11 +479,13 @@ class Pricer:
         for i in np.flatnonzero(month | unknown).tolist():
             if blank[i] or self.nobody(t, i, who[i]) or self.bad(t, i, who[i], amount[i], why[i]):
                 continue
+            if unknown[i]:
+                self.undated(t, i, who[i], "Date")
+                continue
             c = str(code[i]).strip().lower()
             desc = f"NENSI {c}" + (" (own products: no charge)" if own[i] is True else "")
-            self.line(t, i, who[i], "nensi", BillLine(
-                _rule_of(c), desc, _qty(qty[i]), _price_e4(listed[i][0]),
-                _cents(amount[i][0]), self.vat["nensi"]))
+            self.add(t, i, who[i], _rule_of(c), desc, _qty(qty[i]), listed[i][0], amount[i][0],
+                     self.vat["nensi"])
 
     def nensi_discounts(self) -> None:
         """NE-12, as the template: the month's quantity and amount of the customer's charges
@@ -453,7 +526,7 @@ class Pricer:
                 continue
             cents = _cents(disc[i][0])
             if cents:
-                self.line(t, i, who[i], "nensi", BillLine(
+                self.line(t, i, who[i], BillLine(
                     "NE-12", f"NENSI discount on {svc[i]} ({_num(qtys[i])} in the month)",
                     1.0, -cents * 100, -cents, self.vat["nensi"]))
 
@@ -471,6 +544,12 @@ _RULES_NENSI = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify":
                 "pharmacy": "NE-5", "excel_export": "NE-7", "entry": "NE-8", "proposal": "NE-9",
                 "maintenance": "NE-10", "activation": "NE-10", "export_basic": "NE-11",
                 "export_detail": "NE-11", "export_codebook": "NE-11"}
+
+
+def _signature_code(kind: object) -> str:
+    """The price code of a ledger row's kind: 'electronic' and 'signature_electronic' alike."""
+    k = str(kind).strip().lower() if kind not in (None, "") else ""
+    return k if not k or k.startswith("signature_") else f"signature_{k}"
 
 
 def _rule_of(code: str) -> str:

@@ -177,6 +177,23 @@ NAMES = {
 }
 
 
+# What a usage row's "Billed in" column shows when its billing date is not a date cell (empty,
+# unreadable, or a date typed as text, which SUMIFS cannot match): the Bill sheet gives that
+# customer error totals, as `tarifa bill` holds the customer back.
+UNDATED = "not a date"
+# Each usage Table billed by a date: the column that decides its month.
+BILLING_DATE = {"Usage_mSign": "Month", "Licences_eSign": "Purchase date",
+                "Ledger_eSign": "Date", "Services_NENSI": "Start date", "Charges_NENSI": "Date"}
+
+
+def in_bill_month(column: str) -> str:
+    """SUMIFS criteria: ``column`` holds a day of the Bill sheet's month. The month runs from
+    its 1st (whatever day BillMonth holds) up to, not including, the next month's 1st, so a
+    date with a time of day on the last day is in it (``tarifa bill`` ignores times too)."""
+    return (f'{column},">="&(EOMONTH(BillMonth,-1)+1),'
+            f'{column},"<"&(BillEnd+1)')
+
+
 def a1(row: int, col: int, absolute: bool = True) -> str:
     """A1 address of a 0-based cell."""
     letters = ""

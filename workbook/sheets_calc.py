@@ -51,10 +51,6 @@ def write_quote(book, ws) -> None:
     book.results["Quote.Totals"] = f"{ws.name}!{L.a1(row, col)}:{L.a1(row + 2, col + 3)}"
 
 
-def _month(column: str) -> str:
-    return f'{column},">="&BillMonth,{column},"<="&BillEnd'
-
-
 def write_bill(book, ws) -> None:
     st = book.st
     ws.write(1, 0, "Per customer: the month's amounts from the usage sheets, VAT per rate on "
@@ -66,24 +62,30 @@ def write_bill(book, ws) -> None:
     cust = t.ref("Customer")
     r = book.results
     parts = [
-        ("mSign", r["Usage_mSign.Charge"], "Usage_mSign[Customer]", _month("Usage_mSign[Month]")),
+        ("mSign", r["Usage_mSign.Charge"], "Usage_mSign[Customer]",
+         L.in_bill_month("Usage_mSign[Month]")),
         ("eSign licences", r["Licences_eSign.Charge"], "Licences_eSign[Customer]",
-         _month("Licences_eSign[Purchase date]")),
+         L.in_bill_month("Licences_eSign[Purchase date]")),
         ("eSign signatures", r["Ledger_eSign.Cost"], "Ledger_eSign[Customer]",
-         _month("Ledger_eSign[Date]")),
+         L.in_bill_month("Ledger_eSign[Date]")),
         ("NENSI maintenance", r["Products_NENSI.Maintenance"], "Products_NENSI[Customer]", ""),
         ("NENSI annual fees", r["Services_NENSI.Annual fee"], "Services_NENSI[Customer]",
-         _month("Services_NENSI[Start date]")),
+         L.in_bill_month("Services_NENSI[Start date]")),
         ("NENSI charges", r["Charges_NENSI.Amount"], "Charges_NENSI[Customer]",
-         _month("Charges_NENSI[Date]")),
+         L.in_bill_month("Charges_NENSI[Date]")),
         ("NENSI discounts", r["Discounts_NENSI.Discount"], "Discounts_NENSI[Customer]", ""),
     ]
     cols = []
     for i, (header, amounts, who, when) in enumerate(parts):
         sign = "-" if header == "NENSI discounts" else ""
         crit = f"{who},{cust}" + (f",{when}" if when else "")
+        table = who.split("[", 1)[0]
+        # a row of the customer's that has no billing date cannot be placed in a month: the
+        # customer's totals become errors (as `tarifa bill` holds the customer back)
+        undated = (f'+IF(COUNTIFS({who},{cust},{r[table + ".Billed in"]},"{L.UNDATED}")>0,'
+                   "NA(),0)" if table in L.BILLING_DATE else "")
         cols.append(_local(book.spill(ws, placed, i, (header,),
-                                      f"={sign}SUMIFS({amounts},{crit})", L.EUR)))
+                                      f"={sign}SUMIFS({amounts},{crit}){undated}", L.EUR)))
     m, e1, e2, n1, n2, n3, n4 = cols
     net = book.spill(ws, placed, len(parts), ("Net",), "=" + "+".join(cols), L.EUR)
     e, n = f"({e1}+{e2})", f"({n1}+{n2}+{n3}+{n4})"

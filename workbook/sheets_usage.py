@@ -21,10 +21,26 @@ def _title(book, ws, title: str, lines: list[str]) -> None:
 
 def _priced(book, ws, placed, fn: str, args: str, kind: str = L.EUR,
             headers: tuple[str, ...] = ("Charge",), width: float = 12) -> None:
-    """Result columns ``fn(args)`` and the check ``fn_CHECK(args)`` beside a Table."""
+    """Result columns ``fn(args)`` and the check ``fn_CHECK(args)`` beside a Table (and,
+    for a Table billed by a date, the month its rows are billed in)."""
     book.spill(ws, placed, 0, headers, f"={book.fn(fn)}({args})", kind, width)
     book.spill(ws, placed, len(headers), ("Check",), f"={book.fn(fn + '_CHECK')}({args})",
                L.TEXT)
+    _billed_in(book, ws, placed, len(headers) + 1)
+
+
+def _billed_in(book, ws, placed, offset: int) -> None:
+    """"Billed in": the month a row is billed in, from its billing date; "not a date" where
+    that is no date cell (the Bill sheet then gives the customer error totals); empty for a
+    blank row (its Check is empty)."""
+    t = placed.table
+    if t.name not in L.BILLING_DATE:
+        return
+    day = t.ref(L.BILLING_DATE[t.name])
+    check = _local(book.results[f"{t.name}.Check"])
+    book.spill(ws, placed, offset, ("Billed in",),
+               f'=IF({check}="","",IF(ISNUMBER({day}),INT({day})-DAY({day})+1,'
+               f'"{L.UNDATED}"))', L.MONTH, 10)
 
 
 def write_msign(book, ws) -> None:
@@ -73,6 +89,7 @@ def write_esign(book, ws) -> None:
         ws.write_number(r, book.result_col(lt) + 5, 0, book.st.result(L.EUR))
     book.spill(ws, placed, len(headers), ("Check",),
                f"={book.fn('ESIGN_LEDGER_CHECK')}({args})", L.TEXT)
+    _billed_in(book, ws, placed, len(headers) + 1)
 
 
 def write_nensi(book, ws) -> None:
@@ -128,8 +145,7 @@ def write_nensi(book, ws) -> None:
              st.subtitle)
     placed = book.add_table(ws, dt_, row, book.tables[dt_.name])
     crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},Charges_NENSI[Code],"
-            f'{dt_.ref("Service")},Charges_NENSI[Date],">="&BillMonth,'
-            f'Charges_NENSI[Date],"<="&BillEnd')
+            f'{dt_.ref("Service")},{L.in_bill_month("Charges_NENSI[Date]")}')
     qty = book.spill(ws, placed, 0, ("Month quantity",),
                      f"=SUMIFS(Charges_NENSI[Quantity],{crit})", "count")
     amt = book.spill(ws, placed, 1, ("Month amount",), f"=SUMIFS({amounts},{crit})", L.EUR)
