@@ -270,3 +270,16 @@ def values_header(path) -> list[str]:
     ws = openpyxl.load_workbook(path, data_only=True)[L.BILL]
     return [c.value for c in ws[L.CUSTOMERS.row] if isinstance(c.value, str)
             and c.value.startswith("rate")][:2]
+
+
+def test_a_percent_formatted_vat_rate_is_an_error_not_almost_no_vat(tmp_path):
+    # 22 % typed into a percent cell is 0.22: 0.22 % of Alpina's 117.00 would be 0.26 VAT.
+    # The Bill sheet shows an error, and tarifa bill refuses the rate (RULES.md money: SI 22 %)
+    vat = [["mSign", 0.22, ""], ["eSign", 22, ""], ["NENSI", 22, ""]]
+    built = build(tmp_path / "T.xlsx", tables={"VAT_Rates": vat})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    alpina = _bill_sheet(openpyxl.load_workbook(out, data_only=True))[samples.ALPINA]
+    assert alpina["Net"] == 117.00
+    assert alpina["VAT at rate 1"] in ERRORS and alpina["Gross"] in ERRORS
+    with pytest.raises(ValueError, match="percent-formatted"):
+        price_month(read_template(built.path), samples.MONTH)

@@ -204,6 +204,9 @@ class Pricer:
             if pl is None:
                 continue
             try:
+                if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+                    # the Bill sheet multiplies by the cell: it must be a number
+                    raise ValueError(f"{rate!r} is not a number (write 22 for 22 %)")
                 rates[str(pl).strip().lower()] = bill.normalize_rate(rate)
             except (ValueError, TypeError) as e:
                 raise ValueError(f"{t.sheet} row {t.sheet_row(i)}: VAT rate of {pl}: {e}") \

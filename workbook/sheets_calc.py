@@ -102,8 +102,11 @@ def write_bill(book, ws) -> None:
     offset = len(parts) + 1
     for k, (rate, group_net, label) in enumerate(groups, start=1):
         net_k = book.spill(ws, placed, offset, (f"Net at rate {k}",), f"={group_net}", L.EUR)
+        # a rate the engine refuses (text, negative, or 0 < rate < 1: a percent-formatted
+        # cell holding 0.22 for 22 %) is an error here too, never ~0 VAT
+        ok = f"AND(ISNUMBER({rate}),OR({rate}=0,{rate}>=1))"
         vat_k = book.spill(ws, placed, offset + 1, (f"VAT at rate {k}",),
-                           f"=ROUND({_local(net_k)}*{rate}/100,2)", L.EUR)
+                           f"=IF({ok},ROUND({_local(net_k)}*{rate}/100,2),NA())", L.EUR)
         col = book.result_col(placed.table) + offset
         ws.write_formula(t.row - 1, col, f'="rate {k}: "&{label}', st.label)
         vats.append(_local(vat_k))
