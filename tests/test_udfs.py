@@ -286,6 +286,38 @@ def test_vat_totals_over_a_bad_line_are_errors():
 
 # --- Excel values in, errors out ---------------------------------------------------------------
 
+_TIERS = [["service", "min_quantity", "percent"], ["entry", 10, 5]]
+
+
+@pytest.mark.parametrize(("func", "args", "reason"), [
+    # F9: read, but refused by the money rules (4 decimals for prices, 2 for amounts): #NUM!,
+    # as docs/functions.md says -- these were #VALUE!
+    ("MSIGN_OVERAGE", ("transaction", 5, 0, None, 0.27001),
+     "unit_price must be a number with at most 4 decimals"),
+    ("NENSI_DISCOUNT", ("entry", 10, 1.005, _TIERS),
+     "NE-12: amount must be a number with at most 2 decimals"),
+    ("MSIGN_OVERAGE", ("storage_gb", 10.0000000001, 10, "ENTERPRISE"),
+     "MS-7: used GB must be a number with at most 9 decimals"),
+    ("ESIGN_SIGNATURES", ("electronic", 1, "2024-06-01", 0.30001),
+     "ES-7: unit price must be a number with at most 4 decimals"),
+    # a fractional count is #NUM! too
+    ("MSIGN_OVERAGE", ("transaction", 5.5, 0), "MS-1: used must be a whole number of "
+                                               "transactions"),
+    ("ESIGN_SIGNATURES", ("electronic", 1.5, "2024-06-01"),
+     "ES-7: signature quantity must be a whole number"),
+    ("NENSI_CHARGE", ("entry", 1.5), "quantity must be a whole number"),
+])
+def test_too_many_decimals_and_fractional_counts_are_num(func, args, reason):
+    assert one(func, *args) == NUM
+    assert why(func, *args) == [reason]
+
+
+def test_vat_amount_with_more_than_2_decimals_is_num():
+    # F9: 1.005 EUR has 3 decimals: the totals are #NUM!, not #VALUE!
+    assert call("TARIFA_VAT", [[1.005], [2]], 22) == [[NUM] * 4]
+    assert why("TARIFA_VAT", [[1.005], [2]], 22) == [
+        "amount must be a number with at most 2 decimals", "OK"]
+
 def test_bad_cells_become_errors_and_other_rows_keep_their_values():
     items = [["transaction"], ["transaction"], ["transaction"], ["transaction"],
              ["transaction"], ["bogus"], [None], ["transaction"]]

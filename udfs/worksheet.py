@@ -135,9 +135,11 @@ class _Outcome:
 # --- the decorator -----------------------------------------------------------------------------
 
 # Engine reasons that mean "this cell cannot be read" (#VALUE!) rather than "the rules refuse
-# it" (#NUM!); missing prices are #N/A (excel_values.engine_error_code).
+# it" (#NUM!); missing prices are #N/A (excel_values.engine_error_code). "must be a number with
+# at most N decimals" and "must be a whole number" are read but refused: #NUM!.
 _UNREADABLE = re.compile(r"unknown|must be one of|must be 'electronic'|is empty or not a|"
-                         r"must be a number|not a date|not an identifier|must be TRUE or FALSE|"
+                         r"must be a number(?! with)|not a date|not an identifier|"
+                         r"must be TRUE or FALSE|"
                          r"is not a number|is not a VAT rate|^internal error",
                          re.IGNORECASE)
 
