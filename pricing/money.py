@@ -146,11 +146,12 @@ def checked_product(factors: list[np.ndarray], validity: Validity, what: str) ->
 
 
 def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity,
-               quantity_scale: int = 1) -> np.ndarray:
+               quantity_scale: int = 1, *, overwrite: bool = False) -> np.ndarray:
     """Line amounts in cents: ``quantity x unit price`` rounded half-up to the cent.
 
     ``quantity`` is an exact integer array holding ``quantity x quantity_scale``;
-    ``price_e4`` is in ten-thousandths of a euro.
+    ``price_e4`` is in ten-thousandths of a euro. ``overwrite``: ``quantity`` is the
+    caller's own scratch array and may receive the result (one array fewer to allocate).
     """
     q = np.asarray(quantity, dtype=np.int64)
     p = np.asarray(price_e4, dtype=np.int64)
@@ -160,7 +161,9 @@ def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity,
         # all non-negative and safely inside int64: half-up is (2 raw + den) // (2 den),
         # i.e. (raw + den / 2) // den for an even den; computed in place in the one fresh
         # product array (each temporary of a million-row column costs about a millisecond)
-        out = np.multiply(q, p)
+        into = overwrite and q.ndim > 0 and q is quantity and \
+            q.flags.writeable and q.shape == np.broadcast_shapes(q.shape, p.shape)
+        out = np.multiply(q, p, out=q if into else None)
         if den % 2 == 0:
             out += den // 2
             out //= den

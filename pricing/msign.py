@@ -302,7 +302,8 @@ def overage(item: object, used: object, included: object = 0.0, package: object 
     price = _unit_prices(usage.idx0, usage.validity, unit_price, date, tariff, catalog)
     v = usage.validity
     price = np.where(v.ok, price, 0) if not v.all_ok else price
-    cents = money.line_cents(usage.billable, price, v)
+    # billable is this call's own fresh array (or a scalar), not used after this
+    cents = money.line_cents(usage.billable, price, v, overwrite=True)
     return Result(cents, v, "cents")
 
 

@@ -214,7 +214,7 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
         qty = np.multiply(n, due, out=n)  # n is this call's own fresh array: zeroed in place
     else:
         qty = np.where(due, n, 0)
-    cents = money.line_cents(qty, price, v)
+    cents = money.line_cents(qty, price, v, overwrite=True)  # qty: this call's own array
     return Result(_full(cents, shape), v, "cents")
 
 

@@ -209,3 +209,16 @@ def test_maintenance_column_matches_decimal(rows, billing):
         want.append(int(amount.quantize(CENT, ROUND_HALF_UP) / CENT))
     assert got.values.tolist() == want
     assert products.tolist() == [float(r[1]) for r in rows]  # the input is not written to
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=30),
+       st.integers(0, 10**7), st.booleans())
+def test_line_cents_overwrite_gives_the_same_cents(q, price, scalar_price):
+    q = np.array(q, dtype=np.int64)
+    p = np.int64(price) if scalar_price else np.full(q.shape, price, dtype=np.int64)
+    want = money.line_cents(q, p, Validity(q.shape))
+    scratch = q.copy()
+    got = money.line_cents(scratch, p, Validity(q.shape), overwrite=True)
+    assert got.tolist() == want.tolist()
+    assert got is scratch  # the result went into the caller's scratch array
