@@ -602,6 +602,16 @@ def test_es13_reduction_takes_effect_at_renewal():
     assert "ES-13" in r.reason[2]
 
 
+def test_es13_renewal_after_excels_last_date_is_an_error():
+    # F10: a period ending 9999-12-31 renews on 10000-01-01, which no Excel date can hold;
+    # 9999-12-30 still renews on 9999-12-31
+    r = esign.reduction_date(d("2024-06-10"), np.array(["9999-12-31", "9999-12-30"],
+                                                       "datetime64[D]"))
+    assert r.ok.tolist() == [False, True]
+    assert "ES-13" in r.reason[0] and "9999-12-31" in r.reason[0]
+    assert r.values[1] == d("9999-12-31")
+
+
 def test_es13_no_mid_period_refund_for_fewer_licences():
     r = esign.prorate(-2, d("2024-06-16"), d("2024-06-01"), d("2024-06-30"))
     assert not r.ok and "ES-13" in r.reason[()]

@@ -213,6 +213,18 @@ def test_es13_reduction_takes_effect_at_renewal():
         serial("2024-07-01")
 
 
+def test_es13_renewal_after_9999_12_31_is_num_not_a_number():
+    # F10: the day after 9999-12-31 (serial 2958465, Excel's last date) was the plain number
+    # 2932897 with _CHECK "OK"
+    args = (serial("2024-06-10"), serial("9999-12-31"))
+    assert one("ESIGN_REDUCTION_DATE", *args) == NUM
+    assert why("ESIGN_REDUCTION_DATE", *args) == [
+        "ES-13: the renewal date (the day after the period end) is not a valid Excel date "
+        "(1900-01-01 .. 9999-12-31)"]
+    assert date_cell(one("ESIGN_REDUCTION_DATE", serial("2024-06-10"),
+                         serial("9999-12-30"))) == 2958465
+
+
 # --- NENSI -------------------------------------------------------------------------------------
 
 def test_ne10_maintenance_from_the_month_after_entry():
