@@ -108,7 +108,8 @@ class TariffTable:
     """A user-supplied price table: rows of code, unit price and an optional valid_from.
 
     Rows for one code are ordered by valid_from; a blank valid_from means "since always".
-    A blank price means "no price" (an error where that price is needed, never 0).
+    A blank price means "no price" (an error where that price is needed, never 0); so do two
+    rows for one code from the same valid_from (which one is meant cannot be told).
     """
 
     rows: Mapping[str, tuple[TariffRow, ...]] = field(default_factory=dict)
@@ -139,7 +140,24 @@ class TariffTable:
             price = r[price_col] if price_col < len(r) else None
             start = r[from_col] if from_col is not None and from_col < len(r) else None
             by_code.setdefault(code, []).append(_tariff_row(code, price, start))
-        return TariffTable({c: tuple(sorted(v, key=lambda t: t.start)) for c, v in by_code.items()})
+        return TariffTable({c: _one_row_per_date(v) for c, v in by_code.items()})
+
+
+def _one_row_per_date(rows: list[TariffRow]) -> tuple[TariffRow, ...]:
+    """One code's rows ordered by valid_from, one per date: two rows from the same date are
+    ambiguous -- the date's row becomes a problem where its price is needed (never the last
+    row silently winning)."""
+    by_start: dict[np.datetime64, list[TariffRow]] = {}
+    for r in sorted(rows, key=lambda t: t.start):
+        by_start.setdefault(r.start, []).append(r)
+    out = []
+    for start, same in by_start.items():
+        first = same[0]
+        problem = next((r.problem for r in same if r.problem), "")
+        if not problem and len(same) > 1:
+            problem = f"tariff table: two prices for '{first.code}' from the same date"
+        out.append(TariffRow(first.code, None if problem else first.price_e4, start, problem))
+    return tuple(out)
 
 
 def _tariff_row(code: str, price: object, start: object) -> TariffRow:

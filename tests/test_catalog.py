@@ -109,6 +109,22 @@ def test_tariff_table_bad_rows_spoil_only_their_code():
     assert got[4] == 2700
 
 
+def test_tariff_table_two_prices_from_the_same_date_are_an_error():
+    # F11: transaction 0.27 and 0.30, both since always: which is meant cannot be told (the
+    # last row used to win silently: 0.30); other codes and other dates keep their prices
+    table = TariffTable.from_rows([
+        ["code", "unit_price", "valid_from"],
+        ["transaction", 0.27, None], ["transaction", 0.30, None],
+        ["user", 5.0, "2024-01-01"], ["user", 6.0, "2025-01-01"], ["user", 6.5, "2025-01-01"],
+    ])
+    got, v = prices(["transaction", "user", "user", "api"],
+                    ["2025-01-15", "2024-06-01", "2025-06-01", "2025-01-15"], table)
+    assert v.ok.tolist() == [False, True, False, True]
+    assert v.reason[0] == "tariff table: two prices for 'transaction' from the same date"
+    assert v.reason[2] == "tariff table: two prices for 'user' from the same date"
+    assert got[[1, 3]].tolist() == [50000, 1000000]  # user 5.00 in 2024, api built-in 100.00
+
+
 def test_codes_are_unique_across_price_lists():
     from pricing.catalog import Catalog
     a = parse_price_list(

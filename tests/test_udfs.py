@@ -84,6 +84,16 @@ def test_tariff_table_replaces_the_builtin_price():
                [["transaction", 0.25]]) == 5.00
 
 
+def test_tariff_table_two_prices_for_one_code_from_the_same_date_are_value():
+    # F11: transaction 0.27 and 0.30 from the same (blank) valid_from: #VALUE! with the reason
+    # for the rows that need it -- it was 10 x 0.30 = 3.00 and "OK"; user keeps 10 x 6.00
+    table = [["code", "unit_price"], ["transaction", 0.27], ["transaction", 0.30]]
+    args = ([["transaction"], ["user"]], [[10], [10]], 0, None, None, table)
+    assert call("MSIGN_OVERAGE", *args) == [[VALUE], [60.00]]
+    assert why("MSIGN_OVERAGE", *args) == [
+        "tariff table: two prices for 'transaction' from the same date", "OK"]
+
+
 def test_ms10_switch_date_is_the_first_of_next_month():
     out = call("MSIGN_SWITCH_DATE", [[serial("2024-03-05")], [serial("2024-12-31")],
                                      ["2024-02-29"]])

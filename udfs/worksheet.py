@@ -140,7 +140,7 @@ class _Outcome:
 _UNREADABLE = re.compile(r"unknown|must be one of|must be 'electronic'|is empty or not a|"
                          r"must be a number(?! with)|not a date|not an identifier|"
                          r"must be TRUE or FALSE|"
-                         r"is not a number|is not a VAT rate|^internal error",
+                         r"is not a number|is not a VAT rate|two prices for|^internal error",
                          re.IGNORECASE)
 
 
