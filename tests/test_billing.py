@@ -331,3 +331,33 @@ def test_ledger_kind_may_be_written_as_its_price_code(tmp_path):
             r[kinds] = "signature_electronic"
     run = _priced(tmp_path, Ledger_eSign=ledger)
     assert ("ES-7", 50, 3000, 1500) in lines_of(run, samples.CEDRA)
+
+
+def test_annual_services_are_renewed_in_full_each_january(template):
+    # NE-6 decision: the first year prorated in the start month, renewals in full each January
+    tables = read_template(template)
+    jan26 = price_month(tables, dt.date(2026, 1, 1))
+    renewals = {c.customer: [(ln.rule, ln.quantity, ln.amount_cents) for ln in c.lines
+                             if "renewal" in ln.description]
+                for c in jan26.customers.values()}
+    assert renewals[samples.FARMALAB] == [("NE-1", 2, 12000)]  # forms: 2 users x 60.00
+    assert renewals[samples.SONCEK] == [("NE-5", 1, 24000),    # pharmacy 240.00
+                                        ("NE-2", 1, 6000)]     # view 60.00, ends 2026-12-31
+    jan27 = price_month(tables, dt.date(2027, 1, 1))
+    assert [ln.amount_cents for ln in jan27.customers[samples.SONCEK.casefold()].lines
+            if "renewal" in ln.description] == [24000]  # view ended 2026-12-31: not renewed
+    # no renewal outside January, nor in the start year's January (the first-year fee)
+    for month in (dt.date(2025, 1, 1), dt.date(2026, 2, 1), MAY):
+        run = price_month(tables, month)
+        assert not any("renewal" in ln.description for c in run.customers.values()
+                       for ln in c.lines), month
+
+
+def test_an_end_date_typed_as_text_is_an_error(tmp_path):
+    services = [list(r) for r in samples.NENSI_SERVICES]
+    services[0][4] = "31.12.2026"
+    run = _priced(tmp_path, Services_NENSI=services)
+    farmalab = run.customers[samples.FARMALAB.casefold()]
+    assert farmalab.held
+    assert [p.reason for p in farmalab.problems] == [
+        "End date holds text '31.12.2026', not a date cell"]

@@ -283,3 +283,16 @@ def test_a_percent_formatted_vat_rate_is_an_error_not_almost_no_vat(tmp_path):
     assert alpina["VAT at rate 1"] in ERRORS and alpina["Gross"] in ERRORS
     with pytest.raises(ValueError, match="percent-formatted"):
         price_month(read_template(built.path), samples.MONTH)
+
+
+def test_january_renewals_on_the_bill_sheet_equal_tarifa_bill(tmp_path, monkeypatch):
+    # NE-6 decision: in January 2026 every annual service started before 2026 and not ended
+    # is billed in full: Farmalab forms 2 x 60 = 120.00, Lekarna pharmacy 240 + view 60
+    monkeypatch.setattr(samples, "MONTH", dt.date(2026, 1, 20))
+    built = build(tmp_path / "T.xlsx")
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    sheet = _bill_sheet(openpyxl.load_workbook(out, data_only=True))
+    run = price_month(read_template(built.path), dt.date(2026, 1, 1))
+    assert_bill_sheet_equals(sheet, run)
+    assert sheet[samples.FARMALAB]["NENSI annual fees"] == 120.00
+    assert sheet[samples.SONCEK]["NENSI annual fees"] == 300.00

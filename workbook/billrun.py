@@ -468,6 +468,46 @@ class Pricer:
             self.add(t, i, who[i], _rule_of(code), desc,
                      _qty(units[i] if units[i] is not None else 1.0), listed[i][0], fee[i][0],
                      self.vat["nensi"])
+        self.nensi_renewals(t, why, blank)
+
+    def nensi_renewals(self, t: Table, reasons: list[str], blank: list[bool]) -> None:
+        """NE-6 decision, as the template's "Renewal (Bill month)" column: in January, a
+        service started before that year and not ended before it is billed the full year's
+        fee (NENSI_ANNUAL on 1 January); an End date typed as text is an error."""
+        first = self.run.month
+        n = len(t.rows)
+        who, svc, units = t.column("Customer"), t.column("Service"), t.column("Units")
+        end_raw = t.column("End date")
+        starts, ends = _billing_days(t.column("Start date")), _days(end_raw)
+        args = [_col(svc), _col([first] * n), _col(units), self.tariff["nensi"]]
+        fees, why = F.NENSI_ANNUAL(*args), _flat(F.NENSI_ANNUAL_CHECK(*args))
+        listed = F.TARIFF_PRICE(_col(svc), first, self.tariff["nensi"])
+        day = np.datetime64(first, "D")
+        values: list[object] = []
+        for i in range(n):
+            end_error = t.cell_error(i, ("End date",))
+            if reasons[i] == "":
+                v = ""
+            elif isinstance(end_raw[i], str) or end_error:
+                v = xv.excel_error("#N/A")
+                why[i] = end_error or f"End date holds text '{end_raw[i]}', not a date cell"
+            elif (first.month == 1 and not np.isnat(starts[i]) and starts[i] < day
+                  and (end_raw[i] is None or ends[i] >= day)):
+                v = fees[i][0]
+            else:
+                v = 0.0
+            values.append(v)
+        self.run.results[t.name]["Renewal (Bill month)"] = values
+        for i, v in enumerate(values):
+            if blank[i] or v == "" or v == 0.0 or self.nobody(t, i, who[i]):
+                continue
+            if self.bad(t, i, who[i], [v], why[i]):
+                continue
+            code = str(svc[i]).strip().lower()
+            self.add(t, i, who[i], _rule_of(code),
+                     f"NENSI annual {code} {first:%Y}, renewal in full (NE-6)",
+                     _qty(units[i] if units[i] is not None else 1.0), listed[i][0], v,
+                     self.vat["nensi"])
 
     def nensi_charges(self) -> None:
         t = self.t[L.NENSI_CHARGES.name]

@@ -138,7 +138,10 @@ NENSI_PRODUCTS = TableDef("Products_NENSI", NENSI, HEADER_ROW, 0, (
 
 NENSI_SERVICES = TableDef("Services_NENSI", NENSI, 0, 0, (
     Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES, 12),
-    Col("Start date", DATE, width=12), Col("Units", NUMBER, width=9), Col("Note", width=36)))
+    Col("Start date", DATE, width=12), Col("Units", NUMBER, width=9),
+    Col("End date", DATE, width=12,
+        comment="optional: the last day of use; renewed in full each January until then (NE-6)"),
+    Col("Note", width=36)))
 
 NENSI_CHARGES = TableDef("Charges_NENSI", NENSI, 0, 0, (
     Col("Customer", TEXT, width=26), Col("Date", DATE, width=12),

@@ -80,12 +80,13 @@ NENSI_PRODUCTS = [
      "bad-input sample: date typed as text (use a date)"],
 ]
 
-# Customer, Service, Start date, Units, Note
+# Customer, Service, Start date, Units, End date, Note
 NENSI_SERVICES = [
-    [FARMALAB, "forms", D(2025, 5, 10), 2, "sample: 2 x 60 x 8/12 (NE-1, NE-6)"],
-    [SONCEK, "pharmacy", D(2025, 5, 2), 1, "sample: 240 x 8/12 (NE-5, NE-6)"],
-    [SONCEK, "view", D(2025, 1, 15), 1, "sample: January, full year; not in the May bill"],
-    [BAD, "webforms", MONTH, 1, "bad-input sample: unknown service"],
+    [FARMALAB, "forms", D(2025, 5, 10), 2, None, "sample: 2 x 60 x 8/12 (NE-1, NE-6)"],
+    [SONCEK, "pharmacy", D(2025, 5, 2), 1, None, "sample: 240 x 8/12 (NE-5, NE-6)"],
+    [SONCEK, "view", D(2025, 1, 15), 1, D(2026, 12, 31),
+     "sample: January, full year; not in the May bill; renewed in January 2026, not 2027"],
+    [BAD, "webforms", MONTH, 1, None, "bad-input sample: unknown service"],
 ]
 
 # Customer, Date, Code, Quantity, Own products, Note

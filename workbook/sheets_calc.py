@@ -84,8 +84,12 @@ def write_bill(book, ws) -> None:
         # customer's totals become errors (as `tarifa bill` holds the customer back)
         undated = (f'+IF(COUNTIFS({who},{cust},{r[table + ".Billed in"]},"{L.UNDATED}")>0,'
                    "NA(),0)" if table in L.BILLING_DATE else "")
-        cols.append(_local(book.spill(ws, placed, i, (header,),
-                                      f"={sign}SUMIFS({amounts},{crit}){undated}", L.EUR)))
+        # NE-6 decision: the January renewals of annual services, whatever their start month
+        renewals = (f"+SUMIFS({r['Services_NENSI.Renewal (Bill month)']},{who},{cust})"
+                    if table == L.NENSI_SERVICES.name else "")
+        cols.append(_local(book.spill(
+            ws, placed, i, (header,), f"={sign}SUMIFS({amounts},{crit}){renewals}{undated}",
+            L.EUR)))
     m, e1, e2, n1, n2, n3, n4 = cols
     net = book.spill(ws, placed, len(parts), ("Net",), "=" + "+".join(cols), L.EUR)
     e, n = f"({e1}+{e2})", f"({n1}+{n2}+{n3}+{n4})"

@@ -62,7 +62,12 @@ DECISIONS = [
     ("NENSI", "The 2019 NENSI price list (archived 2022-12-31) is the latest known and applies "
      "until a newer one is added."),
     ("Tarifa", "(our decision) Bills: a usage row is billed in the month of its Month / "
-     "purchase / start / event date; NENSI maintenance for the Bill sheet's month."),
+     "purchase / start / event date (its Billed in column); NENSI maintenance for the Bill "
+     "sheet's month; annual NENSI services again in full each January until their End date. "
+     "A row whose date is not a date cell (empty, or typed as text) cannot be billed: its "
+     "customer's totals are errors until it is fixed."),
+    ("Tarifa", "(our decision) eSign licences are billed once per Licences row, in its "
+     "purchase month, for its period (ES-15): enter a row for each new service period."),
     ("Tarifa", "(our decision) VAT rate per price list, default 22 % (SI) for all three; "
      "change it in VAT_Rates (SI reduced 9.5 %, DE 19 % are other rates)."),
     ("Tarifa", "(our decision) Legacy eSign prices: the eSign functions get the 2024 price "

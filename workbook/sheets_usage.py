@@ -125,10 +125,13 @@ def write_nensi(book, ws) -> None:
 
     st_t = L.NENSI_SERVICES
     row = placed.last + GAP
-    ws.write(row - 1, 0, "User services - annual fees, billed in the start month", st.subtitle)
+    ws.write(row - 1, 0, "User services - annual fees: the first year prorated in the start "
+                         "month, renewed in full each January until the End date (NE-6)",
+             st.subtitle)
     placed = book.add_table(ws, st_t, row, book.tables[st_t.name])
     args = _args(st_t, "Service", "Start date", "Units") + "," + L.tariff_arg("nensi")
     _priced(book, ws, placed, "NENSI_ANNUAL", args, headers=("Annual fee",))
+    _renewal(book, ws, placed)
 
     ct = L.NENSI_CHARGES
     row = placed.last + GAP
@@ -154,6 +157,24 @@ def write_nensi(book, ws) -> None:
     book.spill(ws, placed, 2, ("Discount",), f"={book.fn('NENSI_DISCOUNT')}({args})", L.EUR)
     book.spill(ws, placed, 3, ("Check",), f"={book.fn('NENSI_DISCOUNT_CHECK')}({args})",
                L.TEXT)
+
+
+def _renewal(book, ws, placed) -> None:
+    """"Renewal (Bill month)": NE-6 decision, renewals are billed in full each January. In a
+    January Bill month, a service started before that year and not ended before it costs the
+    full year's fee (NENSI_ANNUAL on 1 January); otherwise 0. An End date typed as text is
+    #N/A (it cannot be compared); a blank row is empty."""
+    t = placed.table
+    start, end = t.ref("Start date"), t.ref("End date")
+    check = _local(book.results[f"{t.name}.Check"])
+    first = "(EOMONTH(BillMonth,-1)+1)"
+    renewed = (f"(MONTH(BillMonth)=1)*(INT({start})<{first})"
+               f'*((({end}="")+({end}>={first}))>0)')
+    fee = (f"{book.fn('NENSI_ANNUAL')}({t.ref('Service')},{first},{t.ref('Units')},"
+           f"{L.tariff_arg('nensi')})")
+    book.spill(ws, placed, 3, ("Renewal (Bill month)",),
+               f'=IF({check}="","",IF(ISTEXT({end}),NA(),IF(ISNUMBER({start}),'
+               f"IF({renewed},{fee},0),0)))", L.EUR)
 
 
 def _local(rng: str) -> str:
