@@ -361,3 +361,16 @@ def test_an_end_date_typed_as_text_is_an_error(tmp_path):
     assert farmalab.held
     assert [p.reason for p in farmalab.problems] == [
         "End date holds text '31.12.2026', not a date cell"]
+
+
+def test_a_discount_row_for_an_annual_service_is_refused_not_zero(tmp_path):
+    # NE-12 (our decision): the workbook discounts one-off charges; a tier for 'forms' can give
+    # no monthly quantity, so the row is an error with a reason, never a silent 0.00
+    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"]]
+    run = _priced(tmp_path, Discounts_NENSI=discounts)
+    res = run.results["Discounts_NENSI"]
+    assert res["Month quantity"] == [30.0, L.NOT_DISCOUNTED]
+    assert res["Discount"][0] == 0.0 and res["Discount"][1]["type"] == "Error"
+    farmalab = run.customers[samples.FARMALAB.casefold()]
+    assert farmalab.held and L.NOT_DISCOUNTED in farmalab.problems[0].reason
+    assert not run.customers[samples.SONCEK.casefold()].held

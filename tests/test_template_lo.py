@@ -296,3 +296,19 @@ def test_january_renewals_on_the_bill_sheet_equal_tarifa_bill(tmp_path, monkeypa
     assert_bill_sheet_equals(sheet, run)
     assert sheet[samples.FARMALAB]["NENSI annual fees"] == 120.00
     assert sheet[samples.SONCEK]["NENSI annual fees"] == 300.00
+
+
+def test_a_discount_row_without_monthly_quantity_is_an_error_on_its_row_only(tmp_path):
+    # NE-12 (our decision): 'forms' has no monthly quantity in the workbook: that row's
+    # discount is an error (and Farmalab's totals), Lekarna's discount row keeps 0.00
+    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"]]
+    built = build(tmp_path / "T.xlsx", tables={"Discounts_NENSI": discounts})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    values = openpyxl.load_workbook(out, data_only=True)
+    run = price_month(read_template(built.path), samples.MONTH)
+    discount = cells(values, built.results["Discounts_NENSI.Discount"])
+    assert discount[0] == 0 and discount[1] in ERRORS
+    assert cells(values, built.results["Discounts_NENSI.Check"]) == \
+        run.results["Discounts_NENSI"]["Discount.check"]
+    assert_bill_sheet_equals(_bill_sheet(values), run)
+    assert run.customers[samples.FARMALAB.casefold()].held

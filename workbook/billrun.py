@@ -544,6 +544,10 @@ class Pricer:
         qtys: list[object] = []
         sums: list[object] = []
         for i in range(len(t.rows)):
+            if _key(svc[i]) not in _DISCOUNTED:  # the template's month quantity: a text
+                qtys.append(L.NOT_DISCOUNTED)
+                sums.append(0.0)
+                continue
             q, s = 0.0, 0
             for j in range(len(ct.rows)):  # small table: per-customer rows of one month
                 if not month[j] or c_who[j] != _key(who[i]) or c_code[j] != _key(svc[i]):
@@ -572,6 +576,10 @@ class Pricer:
                 self.line(t, i, who[i], BillLine(
                     "NE-12", f"NENSI discount on {svc[i]} ({_num(qtys[i])} in the month)",
                     1.0, -cents * 100, -cents, self.vat["nensi"]))
+
+
+# NE-12 in the workbook: codes whose month quantity is summed from Charges_NENSI (and blank)
+_DISCOUNTED = {*L.CHARGES, ""}
 
 
 def _refuse_error_cells(t: Table) -> None:

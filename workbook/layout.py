@@ -101,7 +101,7 @@ PACKAGES_TABLE = TableDef("Packages_mSign", TARIFFS, 0, 0, (
     Col("Package", CODE, PACKAGES, 12), Col("Monthly fee", PRICE, width=12),
     *(Col(f"Included {i}", NUMBER, width=11) for i in PACKAGE_ITEMS)))
 DISCOUNTS_TABLE = TableDef("DiscountTiers_NENSI", TARIFFS, 0, 0, (
-    Col("Service", CODE, SERVICES + CHARGES, 16), Col("Min quantity", NUMBER, width=13),
+    Col("Service", CODE, CHARGES, 16), Col("Min quantity", NUMBER, width=13),
     Col("Percent", NUMBER, width=10)))
 
 # --- usage sheets ------------------------------------------------------------------------------
@@ -150,8 +150,12 @@ NENSI_CHARGES = TableDef("Charges_NENSI", NENSI, 0, 0, (
     Col("Note", width=36)))
 
 NENSI_DISCOUNTS = TableDef("Discounts_NENSI", NENSI, 0, 0, (
-    Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES + CHARGES, 15),
+    Col("Customer", TEXT, width=26), Col("Service", CODE, CHARGES, 15),
     Col("Note", width=36)))
+# NE-12 (our decision): the workbook discounts the month's one-off charges (Charges_NENSI), the
+# services with a monthly quantity; a Discounts_NENSI row for anything else has this text as
+# its month quantity, so that its discount is an error with a reason, never a silent 0.
+NOT_DISCOUNTED = "one-off charges only (NE-12)"  # shown whole in the reason (<= 30 chars)
 
 # --- Quote, Bill, Estimate ---------------------------------------------------------------------
 QUOTE_LINES = TableDef("Quote_Lines", QUOTE, 9, 0, (

@@ -144,13 +144,20 @@ def write_nensi(book, ws) -> None:
     dt_ = L.NENSI_DISCOUNTS
     row = placed.last + GAP
     ws.write(row - 1, 0, "Discounts for the month (NE-12): quantity and amount of the "
-                         "customer's charges with that code in the Bill sheet's month",
+                         "customer's one-off charges with that code in the Bill sheet's month "
+                         "(annual fees and maintenance are not discounted: our decision)",
              st.subtitle)
     placed = book.add_table(ws, dt_, row, book.tables[dt_.name])
+    svc = dt_.ref("Service")
     crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},Charges_NENSI[Code],"
-            f'{dt_.ref("Service")},{L.in_bill_month("Charges_NENSI[Date]")}')
+            f'{svc},{L.in_bill_month("Charges_NENSI[Date]")}')
+    # element-wise code test (an array MATCH is not portable); a code with no monthly
+    # quantity gets text, which NENSI_DISCOUNT refuses with a reason for that row only (an
+    # error value here would make LibreOffice fail the whole Discount column)
+    charge = "+".join(f'({svc}="{c}")' for c in L.CHARGES)
     qty = book.spill(ws, placed, 0, ("Month quantity",),
-                     f"=SUMIFS(Charges_NENSI[Quantity],{crit})", "count")
+                     f'=IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
+                     f'"{L.NOT_DISCOUNTED}")', "count")
     amt = book.spill(ws, placed, 1, ("Month amount",), f"=SUMIFS({amounts},{crit})", L.EUR)
     tiers = "DiscountTiers_NENSI[[#All],[Service]:[Percent]]"
     args = f"{dt_.ref('Service')},{_local(qty)},{_local(amt)},{tiers}"
