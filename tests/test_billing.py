@@ -374,3 +374,14 @@ def test_a_discount_row_for_an_annual_service_is_refused_not_zero(tmp_path):
     farmalab = run.customers[samples.FARMALAB.casefold()]
     assert farmalab.held and L.NOT_DISCOUNTED in farmalab.problems[0].reason
     assert not run.customers[samples.SONCEK.casefold()].held
+
+
+def test_a_discount_listed_twice_is_refused_not_given_twice(tmp_path):
+    # NE-12: the month's discount of a customer's code once; a second row for the same
+    # customer and code would discount the month twice: both rows are errors with the reason
+    discounts = [*samples.NENSI_DISCOUNTS, [samples.SONCEK.upper(), "export_detail", "again"]]
+    run = _priced(tmp_path, Discounts_NENSI=discounts)
+    assert run.results["Discounts_NENSI"]["Month quantity"] == [L.DISCOUNT_TWICE] * 2
+    soncek = run.customers[samples.SONCEK.casefold()]
+    assert soncek.held and len(soncek.problems) == 2
+    assert not any(ln.rule == "NE-12" for ln in soncek.lines)

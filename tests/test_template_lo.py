@@ -301,14 +301,18 @@ def test_january_renewals_on_the_bill_sheet_equal_tarifa_bill(tmp_path, monkeypa
 def test_a_discount_row_without_monthly_quantity_is_an_error_on_its_row_only(tmp_path):
     # NE-12 (our decision): 'forms' has no monthly quantity in the workbook: that row's
     # discount is an error (and Farmalab's totals), Lekarna's discount row keeps 0.00
-    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"]]
+    # and a customer's code listed twice: both its rows are errors (never discounted twice)
+    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"],
+                 [samples.FARMALAB, "entry", "sample"], [samples.FARMALAB, "Entry", "twice"]]
     built = build(tmp_path / "T.xlsx", tables={"Discounts_NENSI": discounts})
     out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
     values = openpyxl.load_workbook(out, data_only=True)
     run = price_month(read_template(built.path), samples.MONTH)
     discount = cells(values, built.results["Discounts_NENSI.Discount"])
-    assert discount[0] == 0 and discount[1] in ERRORS
-    assert cells(values, built.results["Discounts_NENSI.Check"]) == \
-        run.results["Discounts_NENSI"]["Discount.check"]
+    assert discount[0] == 0 and all(d in ERRORS for d in discount[1:])
+    ours = run.results["Discounts_NENSI"]
+    assert cells(values, built.results["Discounts_NENSI.Check"]) == ours["Discount.check"]
+    assert cells(values, built.results["Discounts_NENSI.Month quantity"]) == [
+        30, L.NOT_DISCOUNTED, L.DISCOUNT_TWICE, L.DISCOUNT_TWICE] == ours["Month quantity"]
     assert_bill_sheet_equals(_bill_sheet(values), run)
     assert run.customers[samples.FARMALAB.casefold()].held

@@ -19,6 +19,7 @@ run, as the Bill sheet gives its customer error totals.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -543,9 +544,13 @@ class Pricer:
         who, svc = t.column("Customer"), t.column("Service")
         qtys: list[object] = []
         sums: list[object] = []
+        pairs = Counter((_key(w), _key(c)) for w, c in zip(who, svc, strict=True))
         for i in range(len(t.rows)):
-            if _key(svc[i]) not in _DISCOUNTED:  # the template's month quantity: a text
-                qtys.append(L.NOT_DISCOUNTED)
+            # the template's month quantity: a text where there is none to give
+            refused = (L.DISCOUNT_TWICE if _key(svc[i]) and pairs[_key(who[i]), _key(svc[i])] > 1
+                       else L.NOT_DISCOUNTED if _key(svc[i]) not in _DISCOUNTED else None)
+            if refused:
+                qtys.append(refused)
                 sums.append(0.0)
                 continue
             q, s = 0.0, 0

@@ -156,6 +156,8 @@ NENSI_DISCOUNTS = TableDef("Discounts_NENSI", NENSI, 0, 0, (
 # services with a monthly quantity; a Discounts_NENSI row for anything else has this text as
 # its month quantity, so that its discount is an error with a reason, never a silent 0.
 NOT_DISCOUNTED = "one-off charges only (NE-12)"  # shown whole in the reason (<= 30 chars)
+# ... and a customer's second row for the same code (it would discount the month twice)
+DISCOUNT_TWICE = "listed twice (NE-12)"
 
 # --- Quote, Bill, Estimate ---------------------------------------------------------------------
 QUOTE_LINES = TableDef("Quote_Lines", QUOTE, 9, 0, (

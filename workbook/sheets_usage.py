@@ -155,9 +155,12 @@ def write_nensi(book, ws) -> None:
     # quantity gets text, which NENSI_DISCOUNT refuses with a reason for that row only (an
     # error value here would make LibreOffice fail the whole Discount column)
     charge = "+".join(f'({svc}="{c}")' for c in L.CHARGES)
+    who = dt_.ref("Customer")
+    twice = f'({svc}<>"")*(COUNTIFS({who},{who},{svc},{svc})>1)'
     qty = book.spill(ws, placed, 0, ("Month quantity",),
-                     f'=IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
-                     f'"{L.NOT_DISCOUNTED}")', "count")
+                     f'=IF({twice},"{L.DISCOUNT_TWICE}",'
+                     f'IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
+                     f'"{L.NOT_DISCOUNTED}"))', "count")
     amt = book.spill(ws, placed, 1, ("Month amount",), f"=SUMIFS({amounts},{crit})", L.EUR)
     tiers = "DiscountTiers_NENSI[[#All],[Service]:[Percent]]"
     args = f"{dt_.ref('Service')},{_local(qty)},{_local(amt)},{tiers}"
