@@ -385,3 +385,16 @@ def test_a_discount_listed_twice_is_refused_not_given_twice(tmp_path):
     soncek = run.customers[samples.SONCEK.casefold()]
     assert soncek.held and len(soncek.problems) == 2
     assert not any(ln.rule == "NE-12" for ln in soncek.lines)
+
+
+def test_a_record_only_product_not_activated_still_checks_its_entry_date(tmp_path):
+    # NE-10 decision: no maintenance before activation (0.00), but an entry date typed as
+    # '3.5.2025' is still an error now, not only once the product is activated
+    products = [list(r) for r in samples.NENSI_PRODUCTS]
+    products[3][3] = "3.5.2025"  # Product D, record only, not activated
+    run = _priced(tmp_path, Products_NENSI=products)
+    res = run.results["Products_NENSI"]
+    assert res["Maintenance"][3]["type"] == "Error"
+    assert res["Maintenance.check"][3].startswith("entry_date: text '3.5.2025'")
+    assert res["Maintenance"][2] == 2.23 and res["Maintenance.check"][2] == "OK"
+    assert run.customers[samples.FARMALAB.casefold()].held

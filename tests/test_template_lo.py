@@ -66,6 +66,12 @@ def test_bridge_reported_nothing(setup):
 
 def test_every_usage_result_cell_equals_tarifa_bill(setup):
     built, values, run, _ = setup
+    assert compare_results(built, values, run) >= 100
+    assert not same(67.5, 67.51) and not same(67.5, xv.excel_error("#NUM!"))
+
+
+def compare_results(built, values, run) -> int:
+    """Every result cell LibreOffice computed equals tarifa bill's; returns how many."""
     compared = 0
     for key, rng in built.results.items():
         table, header = key.split(".", 1)
@@ -89,8 +95,7 @@ def test_every_usage_result_cell_equals_tarifa_bill(setup):
             for i, (a, row) in enumerate(zip(cells(values, rng), ours["Ledger"], strict=True)):
                 assert same(a, row[j]), f"{key} row {i + 1}: {a!r} != {row[j]!r}"
                 compared += 1
-    assert compared >= 100
-    assert not same(67.5, 67.51) and not same(67.5, xv.excel_error("#NUM!"))
+    return compared
 
 
 def _bill_sheet(values) -> dict[str, list[object]]:
@@ -316,3 +321,17 @@ def test_a_discount_row_without_monthly_quantity_is_an_error_on_its_row_only(tmp
         30, L.NOT_DISCOUNTED, L.DISCOUNT_TWICE, L.DISCOUNT_TWICE] == ours["Month quantity"]
     assert_bill_sheet_equals(_bill_sheet(values), run)
     assert run.customers[samples.FARMALAB.casefold()].held
+
+
+def test_bad_cells_of_a_record_only_product_show_before_its_activation(tmp_path):
+    # NE-10: Product D (record only, not activated) with an entry date typed as text: an
+    # error with its reason on the sheet as in tarifa bill, not 0.00 and "OK"
+    products = [list(r) for r in samples.NENSI_PRODUCTS]
+    products[3][3] = "3.5.2025"
+    built = build(tmp_path / "T.xlsx", tables={"Products_NENSI": products})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    values = openpyxl.load_workbook(out, data_only=True)
+    run = price_month(read_template(built.path), samples.MONTH)
+    assert compare_results(built, values, run) >= 100
+    assert cells(values, built.results["Products_NENSI.Maintenance"])[3] == "#VALUE!"
+    assert_bill_sheet_equals(_bill_sheet(values), run)

@@ -421,8 +421,8 @@ class Pricer:
             # active or empty status -> from entry; any other status is an error (#VALUE!)
             s = status[i].lower() if isinstance(status[i], str) else status[i]
             if s == "record only":
-                if act[i][0] is None:
-                    v, r = 0.0, "OK"
+                if act[i][0] is None:  # not activated: nothing due, its other cells checked
+                    v, r = (0.0, "OK") if maint_why[i] == "OK" else (maint[i][0], maint_why[i])
                 else:
                     v, r = rec[i][0], rec_why[i]
             elif s in ("active", None):

@@ -112,15 +112,17 @@ def write_nensi(book, ws) -> None:
     # NE-10 decision: a record-only product without activation has no maintenance (0 is the
     # right amount there, not a hidden error); Status empty means active; any other status is
     # #VALUE! (a typo must not bill a record-only product from its entry).
+    # A record-only product not yet activated still has its entry date and products checked
+    # (by NENSI_MAINT's check): a typo there shows now, not once it is activated.
     status, act = p["Status"], p["Activation date"]
     active = f'(({status}="active")+({status}=""))>0'
+    maint_check = maint.replace("(", "_CHECK(", 1)
     book.spill(ws, placed, 0, ("Maintenance",),
-               f'=IF({status}="record only",IF({act}="",0,{record}),'
-               f"IF({active},{maint},#VALUE!))", L.EUR)
+               f'=IF({status}="record only",IF({act}="",IF({maint_check}="OK",0,{maint}),'
+               f"{record}),IF({active},{maint},#VALUE!))", L.EUR)
     book.spill(ws, placed, 1, ("Check",),
-               f'=IF({status}="record only",IF({act}="","OK",'
-               f"{record.replace('(', '_CHECK(', 1)}),IF({active},"
-               f"{maint.replace('(', '_CHECK(', 1)},"
+               f'=IF({status}="record only",IF({act}="",{maint_check},'
+               f"{record.replace('(', '_CHECK(', 1)}),IF({active},{maint_check},"
                f'"Status must be one of {", ".join(L.STATUSES)}"))', L.TEXT)
 
     st_t = L.NENSI_SERVICES
