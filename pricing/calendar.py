@@ -40,6 +40,17 @@ def from_excel_serial(serials: np.ndarray, validity: Validity, what: str = "date
     return out.astype("datetime64[D]")
 
 
+EXCEL_FIRST, EXCEL_LAST = np.datetime64("1900-01-01", "D"), np.datetime64("9999-12-31", "D")
+
+
+def refuse_outside_excel(days: np.ndarray, validity: Validity, what: str) -> None:
+    """Mark computed dates that Excel cannot show (before 1900-01-01, after 9999-12-31) bad:
+    a result date out of range would reach the sheet as a plain number."""
+    d = np.asarray(days, dtype="datetime64[D]")
+    outside = ~np.isnat(d) & ((d < EXCEL_FIRST) | (d > EXCEL_LAST))
+    validity.fail(outside, f"{what} is not a valid Excel date (1900-01-01 .. 9999-12-31)")
+
+
 def to_excel_serial(dates: np.ndarray) -> np.ndarray:
     """datetime64[D] -> Excel 1900-system serials (float64), inverse of ``from_excel_serial``."""
     d = np.asarray(dates, dtype="datetime64[D]")

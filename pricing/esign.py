@@ -244,9 +244,8 @@ def reduction_date(request_date: np.ndarray, period_end: np.ndarray) -> Result:
     v.fail(req > end, "ES-13: the request date is after the period end - give the current "
                       "period's end")
     renewal = (end + calendar.DAY).astype("datetime64[D]")
-    # the day after 9999-12-31 is no Excel date: the calendar's own range check refuses it
-    calendar.from_excel_serial(calendar.to_excel_serial(renewal), v,
-                               "ES-13: the renewal date (the day after the period end)")
+    calendar.refuse_outside_excel(renewal, v,
+                                  "ES-13: the renewal date (the day after the period end)")
     return Result(np.where(v.ok, renewal, np.datetime64("NaT")).astype("datetime64[D]"), v,
                   "date")
 

@@ -313,7 +313,7 @@ def switch_date(request_date: object) -> Result:
     v = Validity(d.shape)
     v.fail(np.isnat(d), "MS-10: request_date is empty or not a date")
     out = calendar.first_of_next_month(np.where(np.isnat(d), np.datetime64("2000-01-01"), d))
-    v.fail(out > np.datetime64("9999-12-31"), "MS-10: the switch date is after 9999-12-31")
+    calendar.refuse_outside_excel(out, v, "MS-10: the switch date")
     return Result(np.where(v.ok, out, np.datetime64("NaT")).astype("datetime64[D]"), v, "date")
 
 
@@ -327,6 +327,8 @@ def billing_month_for(invoice_date: object) -> Result:
     v.fail(calendar.month_of(safe) <= np.datetime64("0001-01", "M"),
            "MS-9: no month before the invoice date")
     out = (calendar.month_of(safe) - 1).astype("datetime64[D]")
+    calendar.refuse_outside_excel(np.where(v.ok, out, np.datetime64("NaT")), v,
+                                  "MS-9: the billed month")
     return Result(np.where(v.ok, out, np.datetime64("NaT")).astype("datetime64[D]"), v, "date")
 
 

@@ -153,6 +153,16 @@ def test_ms9_billing_month_is_the_previous_month():
     assert "MS-9" in r.reason[2]
 
 
+def test_ms9_billed_month_before_excel_dates_is_an_error():
+    # an invoice dated in January 1900 would bill December 1899: Excel has no such date, so
+    # the cell is an error with a reason, never a plain number (a negative serial)
+    r = msign.billing_month_for(np.array(["1900-01-05", "1900-02-05"], dtype="datetime64[D]"))
+    assert r.ok.tolist() == [False, True]
+    assert r.reason[0] == ("MS-9: the billed month is not a valid Excel date "
+                           "(1900-01-01 .. 9999-12-31)")
+    assert str(r.values[1]) == "1900-01-01"
+
+
 def test_ms10_switch_on_first_day_of_next_month():
     # MS-10: request 22 Nov 2026 -> 1 Dec 2026; 31 Dec -> 1 Jan 2027; even a request on the
     # 1st waits for the next month; 29 Feb 2024 -> 1 Mar 2024
