@@ -154,7 +154,8 @@ def test_formulas_reference_existing_tables_columns_and_names(wb):
     functions = set(F.__all__)
     # functions of Excel 2007+ that LibreOffice 7.4 knows too
     native = {"SUMIFS", "IF", "AND", "EOMONTH", "ROUND", "CHOOSE", "MATCH", "INDEX", "SUM", "N",
-              "TEXT", "COUNTIFS", "ISNUMBER", "ISTEXT", "INT", "DAY", "MONTH", "NA", "OR"}
+              "TEXT", "COUNTIFS", "ISNUMBER", "ISTEXT", "INT", "DAY", "MONTH", "NA", "OR",
+              "SUMPRODUCT"}
     seen_tables = set()
     for sheet, cell, text in formulas(wb):
         for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\[(\[[^\]]*\](?:,|:)?)*([^\[\]]*)\]",

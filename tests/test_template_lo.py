@@ -335,3 +335,20 @@ def test_bad_cells_of_a_record_only_product_show_before_its_activation(tmp_path)
     assert compare_results(built, values, run) >= 100
     assert cells(values, built.results["Products_NENSI.Maintenance"])[3] == "#VALUE!"
     assert_bill_sheet_equals(_bill_sheet(values), run)
+
+
+def test_usage_of_a_customer_not_on_the_bill_sheet_is_counted_not_lost(setup, tmp_path):
+    # a row whose customer name has a trailing space matches no Bill_Customers row: the Bill
+    # sheet counts it (its usage is on no line there); tarifa bill bills it apart, marked
+    _built, values, _run, _ = setup
+    assert values[L.BILL][_built.results["Bill.Unlisted"].split("!")[1].replace("$", "")
+                          ].value == 0
+    usage = [*samples.MSIGN_USAGE,
+             [samples.ALPINA + " ", samples.MONTH, "SMART", "user", 6, 5, None, "typo"]]
+    built = build(tmp_path / "T.xlsx", tables={"Usage_mSign": usage})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    cell = built.results["Bill.Unlisted"].split("!")[1].replace("$", "")
+    assert openpyxl.load_workbook(out, data_only=True)[L.BILL][cell].value == 1
+    run = price_month(read_template(built.path), samples.MONTH)
+    apart = run.customers[(samples.ALPINA + " ").casefold()]
+    assert not apart.on_bill_sheet and apart.totals.net_cents == 600  # MS-5: 1 x 6.00

@@ -61,6 +61,7 @@ def write_bill(book, ws) -> None:
     placed = book.add_table(ws, t, t.row, book.tables[t.name])
     cust = t.ref("Customer")
     r = book.results
+    _unlisted(book, ws, book.result_col(t))
     parts = [
         ("mSign", r["Usage_mSign.Charge"], "Usage_mSign[Customer]",
          L.in_bill_month("Usage_mSign[Month]")),
@@ -118,6 +119,22 @@ def write_bill(book, ws) -> None:
     vat_rng = book.spill(ws, placed, offset, ("VAT",), "=" + "+".join(vats), L.EUR)
     book.spill(ws, placed, offset + 1, ("Gross",), f"={_local(net)}+{_local(vat_rng)}",
                L.EUR)
+
+
+def _unlisted(book, ws, col: int) -> None:
+    """A usage row whose customer is not in Bill_Customers (a new customer, or a name spelt
+    differently, with a trailing space) is on no line of this sheet: count such rows, so that
+    none is left out unseen (`tarifa bill` bills them, marked "not on the Bill sheet's
+    customer list")."""
+    listed = L.CUSTOMERS.ref("Customer")
+    terms = [f'SUMPRODUCT(({who}<>"")*(COUNTIFS({listed},{who})=0))'
+             for who in (f"{u.name}[Customer]" for u in L.USAGE_TABLES if u != L.CUSTOMERS)]
+    count = L.a1(2, col + 5)
+    ws.write(2, col, "Usage rows (any month) of customers not in this list:", book.st.label)
+    ws.write_formula(2, col + 5, "=" + "+".join(terms), book.st.result("count"))
+    ws.write_formula(2, col + 6, f'=IF({count}>0,"add them below or correct the name: their '
+                                 'usage is on no line of this sheet","")', book.st.warn)
+    book.results["Bill.Unlisted"] = f"{ws.name}!{count}"
 
 
 def write_estimate(book, ws) -> None:
