@@ -54,6 +54,10 @@ def native_msign(book, ws) -> None:
     formula = (f'=ROUND(IF({u}>{i},IF({item}="storage_gb",ROUNDUP({u}-{i},0),{u}-{i}),0)'
                f"*{price},2)")
     book.spill(ws, placed, 0, ("Charge",), formula, L.EUR)
+    m = t.ref("Month")  # the Bill sheet needs the month each row is billed in
+    book.spill(ws, placed, 1, ("Billed in",),
+               f'=IF({item}="","",IF(ISNUMBER({m}),INT({m})-DAY({m})+1,"{L.UNDATED}"))',
+               L.MONTH)
 
 
 def timed(fn, repeat: int) -> float:
