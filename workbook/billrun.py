@@ -294,7 +294,7 @@ class Pricer:
 
     def undated(self, t: Table, i: int, customer: object, date_col: str) -> None:
         """A row whose billing date is not a date cell: reported, its customer held back."""
-        value = t.column(date_col)[i]
+        value = t.rows[i][t.index(date_col)]  # one cell (t.column would copy the column)
         cell = t.cell_error(i, (date_col,))
         if cell:
             what = f"holds an error ({cell})"
