@@ -16,6 +16,7 @@ import datetime as dt
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 
@@ -160,23 +161,30 @@ def _one_row_per_date(rows: list[TariffRow]) -> tuple[TariffRow, ...]:
     return tuple(out)
 
 
+def _too_precise(code: str, price: object) -> str:
+    return (f"tariff table: the price of '{code}' ({price!r}) must have at most {PRICE_PLACES} "
+            "decimals and be finite")
+
+
 def _tariff_row(code: str, price: object, start: object) -> TariffRow:
     problem = ""
     price_e4 = None
     if isinstance(price, bool) or (price is not None and not isinstance(price, (int, float, str))):
         problem = f"tariff table: the price of '{code}' is not a number"
     elif isinstance(price, str) and price.strip():
+        text = price.strip().replace(",", ".")
         try:
-            price_e4 = decimal_to_scaled(price.strip().replace(",", "."), PRICE_PLACES)
-        except Exception:
-            problem = f"tariff table: the price of '{code}' ({price!r}) is not a number " \
-                      f"with at most {PRICE_PLACES} decimals"
+            Decimal(text)
+            price_e4 = decimal_to_scaled(text, PRICE_PLACES)
+        except InvalidOperation:  # not a number at all: cannot be read (#VALUE!)
+            problem = f"tariff table: the price of '{code}' ({price!r}) is not a number"
+        except (ValueError, ArithmeticError):  # a number the price list refuses (#NUM!)
+            problem = _too_precise(code, price)
     elif isinstance(price, (int, float)):
         v = Validity(())
         price_e4 = int(to_scaled(np.float64(price), PRICE_PLACES, "price", v))
         if not v.all_ok:
-            problem = f"tariff table: the price of '{code}' ({price!r}) is not a number " \
-                      f"with at most {PRICE_PLACES} decimals"
+            problem = _too_precise(code, price)
             price_e4 = None
     if price_e4 is not None and price_e4 < 0:
         problem, price_e4 = f"tariff table: the price of '{code}' is negative", None

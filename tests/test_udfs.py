@@ -94,6 +94,20 @@ def test_tariff_table_two_prices_for_one_code_from_the_same_date_are_value():
         "tariff table: two prices for 'transaction' from the same date", "OK"]
 
 
+def test_tariff_price_with_too_many_decimals_is_num_text_is_value():
+    # a price of the tariff table is a number with up to 4 decimals (22.2790): 0.123456 is
+    # refused by the price list's rule (#NUM!), 'abc' cannot be read (#VALUE!); other rows
+    # keep their values (MS-1: 10 x 0.27 = 2.70; MS-5: 10 x 6.00 = 60.00)
+    for price, code, reason in ((0.123456, NUM, "(0.123456) must have at most 4 decimals"),
+                                ("abc", VALUE, "('abc') is not a number")):
+        table = [["code", "unit_price"], ["transaction", price], ["user", 6]]
+        args = ([["transaction"], ["user"]], [[10], [10]], 0, None, None, table)
+        assert call("MSIGN_OVERAGE", *args) == [[code], [60.00]]
+        assert reason in why("MSIGN_OVERAGE", *args)[0]
+    table = [["code", "unit_price"], ["transaction", "0.2700"]]
+    assert call("MSIGN_OVERAGE", "transaction", 10, 0, None, None, table) == [[2.70]]
+
+
 def test_ms10_switch_date_is_the_first_of_next_month():
     out = call("MSIGN_SWITCH_DATE", [[serial("2024-03-05")], [serial("2024-12-31")],
                                      ["2024-02-29"]])
