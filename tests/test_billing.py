@@ -398,3 +398,29 @@ def test_a_record_only_product_not_activated_still_checks_its_entry_date(tmp_pat
     assert res["Maintenance.check"][3].startswith("entry_date: text '3.5.2025'")
     assert res["Maintenance"][2] == 2.23 and res["Maintenance.check"][2] == "OK"
     assert run.customers[samples.FARMALAB.casefold()].held
+
+
+def test_numbers_that_are_no_dates_hold_the_customer(tmp_path):
+    # a Month 0 (a formula pointing at an empty cell) or 20250501 (typed yyyymmdd) is no
+    # Excel day: "not a date", reported (MS-9: which month?); an End date 0 is no date either
+    # (NE-6: a renewal cannot be decided): reported, never read as "ended long ago"
+    usage = [*samples.MSIGN_USAGE,
+             [samples.BOROVNICA, 0, "START", "user", 3, 1, None, "Month 0"],
+             [samples.ALPINA, 20250501, "SMART", "user", 3, 1, None, "yyyymmdd"]]
+    services = [list(r) for r in samples.NENSI_SERVICES]
+    services[2][4] = 0
+    run = _priced(tmp_path, Usage_mSign=usage, Services_NENSI=services)
+    reasons = {p.customer: p.reason for p in run.problems if p.customer != samples.BAD}
+    assert reasons[samples.BOROVNICA].startswith("Month is not a date")
+    assert reasons[samples.ALPINA].startswith("Month is not a date")
+    assert reasons[samples.SONCEK] == "End date is not a date (1900-01-01 .. 9999-12-31)"
+    assert run.results["Usage_mSign"]["Billed in"][-2:] == [L.UNDATED, L.UNDATED]
+
+
+def test_a_customer_id_typed_as_a_number_is_the_same_customer(tmp_path):
+    # SUMIFS matches the number 1001 with the text "1001"; so does tarifa bill (MS-5: 6.00)
+    usage = [[1001.0, MAY, "MINI", "user", 2, 1, None, "id as number"],
+             ["1001", MAY, "MINI", "user", 2, 1, None, "id as text"]]
+    run = _priced(tmp_path, Usage_mSign=usage, Bill_Customers=[[1001.0, "id"]])
+    c = run.customers["1001"]
+    assert c.customer == "1001" and c.on_bill_sheet and c.totals.net_cents == 1200

@@ -280,14 +280,17 @@ def values_header(path) -> list[str]:
 def test_a_percent_formatted_vat_rate_is_an_error_not_almost_no_vat(tmp_path):
     # 22 % typed into a percent cell is 0.22: 0.22 % of Alpina's 117.00 would be 0.26 VAT.
     # The Bill sheet shows an error, and tarifa bill refuses the rate (RULES.md money: SI 22 %)
-    vat = [["mSign", 0.22, ""], ["eSign", 22, ""], ["NENSI", 22, ""]]
-    built = build(tmp_path / "T.xlsx", tables={"VAT_Rates": vat})
-    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
-    alpina = _bill_sheet(openpyxl.load_workbook(out, data_only=True))[samples.ALPINA]
-    assert alpina["Net"] == 117.00
-    assert alpina["VAT at rate 1"] in ERRORS and alpina["Gross"] in ERRORS
-    with pytest.raises(ValueError, match="percent-formatted"):
-        price_month(read_template(built.path), samples.MONTH)
+    # The same for a rate with more than 4 decimals. (TRUE is refused by tarifa bill and by
+    # the sheet's ISLOGICAL in Excel; Calc stores a boolean in a percent cell as plain 1.)
+    for rate, why in ((0.22, "percent-formatted"), (22.00001, "more than 4 decimals")):
+        vat = [["mSign", rate, ""], ["eSign", 22, ""], ["NENSI", 22, ""]]
+        built = build(tmp_path / "T.xlsx", tables={"VAT_Rates": vat})
+        out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+        alpina = _bill_sheet(openpyxl.load_workbook(out, data_only=True))[samples.ALPINA]
+        assert alpina["Net"] == 117.00
+        assert alpina["VAT at rate 1"] in ERRORS and alpina["Gross"] in ERRORS, rate
+        with pytest.raises(ValueError, match=why):
+            price_month(read_template(built.path), samples.MONTH)
 
 
 def test_january_renewals_on_the_bill_sheet_equal_tarifa_bill(tmp_path, monkeypatch):
@@ -352,3 +355,40 @@ def test_usage_of_a_customer_not_on_the_bill_sheet_is_counted_not_lost(setup, tm
     run = price_month(read_template(built.path), samples.MONTH)
     apart = run.customers[(samples.ALPINA + " ").casefold()]
     assert not apart.on_bill_sheet and apart.totals.net_cents == 600  # MS-5: 1 x 6.00
+
+
+def test_odd_inputs_hold_the_same_customers_on_the_bill_sheet_and_in_tarifa_bill(tmp_path):
+    # Each of these once left money or rows out of one path: a priced row without customer
+    # (counted now), a Month 0 (no Excel day: "not a date"), charges coded "Entry " (NE-12
+    # counts them as entries), a customer listed twice on the Bill sheet (would be billed
+    # twice), an End date 0 (no date: #N/A, NE-6).
+    usage = [*samples.MSIGN_USAGE,
+             [None, samples.MONTH, "SMART", "transaction", 1100, 1000, None, "no customer"],
+             [samples.BOROVNICA, 0, "START", "user", 3, 1, None, "Month 0"]]
+    charges = [*samples.NENSI_CHARGES,
+               [samples.FARMALAB, dt.date(2025, 5, 5), "Entry ", 2, False, "spaced code"]]
+    tiers = [["entry", 1, 10]]
+    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "entry", "10 % from 1"]]
+    customers = [*samples.CUSTOMERS, [samples.CEDRA, "listed twice"]]
+    services = [list(r) for r in samples.NENSI_SERVICES]
+    services[2][4] = 0  # Lekarna's view
+    built = build(tmp_path / "T.xlsx", tables={
+        "Usage_mSign": usage, "Charges_NENSI": charges, "DiscountTiers_NENSI": tiers,
+        "Discounts_NENSI": discounts, "Bill_Customers": customers, "Services_NENSI": services})
+    out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
+    values = openpyxl.load_workbook(out, data_only=True)
+    run = price_month(read_template(built.path), samples.MONTH)
+    assert compare_results(built, values, run) >= 100
+    sheet = {}
+    for name, row in _bill_sheet(values).items():  # Cedra's two rows: both errors
+        assert name not in sheet or row["Net"] in ERRORS
+        sheet[name] = row
+    assert_bill_sheet_equals(sheet, run)
+    held = {c.customer for c in run.customers.values() if c.held}
+    assert held == {samples.BAD, samples.BOROVNICA, samples.CEDRA, samples.SONCEK}
+    unlisted = built.results["Bill.Unlisted"].split("!")[1].replace("$", "")
+    assert values[L.BILL][unlisted].value == 1  # the row without customer
+    # NE-12: 1 + 2 entries = 3 x 22.2790: 22.28 + 44.56 = 66.84 x 10 % = 6.684 -> 6.68
+    farmalab = run.customers[samples.FARMALAB.casefold()]
+    assert [ln.amount_cents for ln in farmalab.lines if ln.rule == "NE-12"] == [-668]
+    assert cells(values, built.results["Discounts_NENSI.Discount"])[1] == 6.68

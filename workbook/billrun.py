@@ -19,6 +19,7 @@ run, as the Bill sheet gives its customer error totals.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,8 +100,9 @@ def _flat(grid: list[list[object]]) -> list[object]:
 
 
 def _key(name: object) -> str:
-    """Customers match as SUMIFS matches text: case-insensitively."""
-    return str(name).casefold() if name not in (None, "") else ""
+    """Customers match as SUMIFS matches text: case-insensitively (and customer 1001 typed as
+    a number is "1001", as SUMIFS matches it)."""
+    return _num(name).casefold() if name not in (None, "") else ""
 
 
 def _days(values: list[object]) -> np.ndarray:
@@ -222,7 +224,7 @@ class Pricer:
         if not key:
             return None
         if key not in self.run.customers:
-            self.run.customers[key] = CustomerBill(str(name), on_bill_sheet=False)
+            self.run.customers[key] = CustomerBill(_num(name), on_bill_sheet=False)
         return self.run.customers[key]
 
     def problem(self, t: Table, i: int, customer: object, reason: str) -> None:
@@ -275,10 +277,17 @@ class Pricer:
     # --- the tables ---------------------------------------------------------------------------
 
     def price_all(self) -> BillRun:
-        for row in self.t[L.CUSTOMERS.name].column("Customer"):
+        listed = self.t[L.CUSTOMERS.name]
+        seen: set[str] = set()
+        for i, row in enumerate(listed.column("Customer")):
             c = self.customer(row)
-            if c is not None:
-                c.on_bill_sheet = True
+            if c is None:
+                continue
+            c.on_bill_sheet = True
+            if _key(row) in seen:  # the Bill sheet would bill it twice: its rows are errors
+                self.problem(listed, i, row, "Customer is listed twice on the Bill sheet: "
+                                             "its bill would be there twice")
+            seen.add(_key(row))
         self.msign()
         self.esign_licences()
         self.esign_ledger()
@@ -479,7 +488,7 @@ class Pricer:
         n = len(t.rows)
         who, svc, units = t.column("Customer"), t.column("Service"), t.column("Units")
         end_raw = t.column("End date")
-        starts, ends = _billing_days(t.column("Start date")), _days(end_raw)
+        starts, ends = _billing_days(t.column("Start date")), _billing_days(end_raw)
         args = [_col(svc), _col([first] * n), _col(units), self.tariff["nensi"]]
         fees, why = F.NENSI_ANNUAL(*args), _flat(F.NENSI_ANNUAL_CHECK(*args))
         listed = F.TARIFF_PRICE(_col(svc), first, self.tariff["nensi"])
@@ -489,9 +498,12 @@ class Pricer:
             end_error = t.cell_error(i, ("End date",))
             if reasons[i] == "":
                 v = ""
-            elif isinstance(end_raw[i], str) or end_error:
-                v = xv.excel_error("#N/A")
-                why[i] = end_error or f"End date holds text '{end_raw[i]}', not a date cell"
+            elif end_error or (end_raw[i] is not None and np.isnat(ends[i])):
+                v = xv.excel_error("#N/A")  # text, 0, TRUE...: cannot be compared
+                why[i] = end_error or (f"End date holds text '{end_raw[i]}', not a date cell"
+                                       if isinstance(end_raw[i], str)
+                                       else "End date is not a date (1900-01-01 .. "
+                                            "9999-12-31)")
             elif (first.month == 1 and not np.isnat(starts[i]) and starts[i] < day
                   and (end_raw[i] is None or ends[i] >= day)):
                 v = fees[i][0]
@@ -518,6 +530,8 @@ class Pricer:
         blank = _blank_rows(t, inputs)
         month, unknown = self._month_rows(t, "Date")
         who, code, qty = t.column("Customer"), t.column("Code"), t.column("Quantity")
+        self.run.results[t.name]["Code read as"] = [
+            "" if r == "" else _trim(c) for c, r in zip(code, why, strict=True)]
         own = t.column("Own products")
         listed = F.TARIFF_PRICE(_col(code), _col(t.column("Date")), self.tariff["nensi"])
         for i in np.flatnonzero(month | unknown).tolist():
@@ -539,23 +553,25 @@ class Pricer:
         month, _unknown = self._month_rows(ct, "Date")
         amounts = self.run.results[ct.name]["Amount"]
         c_who = [_key(x) for x in ct.column("Customer")]
-        c_code = [_key(x) for x in ct.column("Code")]
+        c_code = [_key(x) for x in self.run.results[ct.name]["Code read as"]]
         c_qty = ct.column("Quantity")
         who, svc = t.column("Customer"), t.column("Service")
+        read_as = ["" if s in (None, "") else _trim(s) for s in svc]  # the template's TRIM
+        codes = [_key(s) for s in read_as]
         qtys: list[object] = []
         sums: list[object] = []
-        pairs = Counter((_key(w), _key(c)) for w, c in zip(who, svc, strict=True))
+        pairs = Counter((_key(w), c) for w, c in zip(who, codes, strict=True))
         for i in range(len(t.rows)):
             # the template's month quantity: a text where there is none to give
-            refused = (L.DISCOUNT_TWICE if _key(svc[i]) and pairs[_key(who[i]), _key(svc[i])] > 1
-                       else L.NOT_DISCOUNTED if _key(svc[i]) not in _DISCOUNTED else None)
+            refused = (L.DISCOUNT_TWICE if codes[i] and pairs[_key(who[i]), codes[i]] > 1
+                       else L.NOT_DISCOUNTED if codes[i] not in _DISCOUNTED else None)
             if refused:
                 qtys.append(refused)
                 sums.append(0.0)
                 continue
             q, s = 0.0, 0
             for j in range(len(ct.rows)):  # small table: per-customer rows of one month
-                if not month[j] or c_who[j] != _key(who[i]) or c_code[j] != _key(svc[i]):
+                if not month[j] or c_who[j] != _key(who[i]) or c_code[j] != codes[i]:
                     continue
                 if isinstance(c_qty[j], float):
                     q += c_qty[j]
@@ -567,6 +583,7 @@ class Pricer:
             sums.append(s if xv.is_error(s) else s / 100)
         res = self.run.results.setdefault(t.name, {})
         res["Month quantity"], res["Month amount"] = qtys, sums
+        res["Service read as"] = read_as
         inputs = ("Service",)
         args = [_col(svc), _col(qtys), _col(sums), self.tiers]
         disc, why = self.call(t, F.NENSI_DISCOUNT, args, inputs, "Discount")
@@ -600,6 +617,11 @@ _RULES_NENSI = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify":
                 "pharmacy": "NE-5", "excel_export": "NE-7", "entry": "NE-8", "proposal": "NE-9",
                 "maintenance": "NE-10", "activation": "NE-10", "export_basic": "NE-11",
                 "export_detail": "NE-11", "export_codebook": "NE-11"}
+
+
+def _trim(value: object) -> str:
+    """Excel's TRIM: spaces around removed, runs of spaces inside made one."""
+    return re.sub(" {2,}", " ", _num(value).strip(" "))
 
 
 def _signature_code(kind: object) -> str:

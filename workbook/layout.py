@@ -195,6 +195,17 @@ BILLING_DATE = {"Usage_mSign": "Month", "Licences_eSign": "Purchase date",
                 "Ledger_eSign": "Date", "Services_NENSI": "Start date", "Charges_NENSI": "Date"}
 
 
+def is_date_cell(ref: str) -> str:
+    """Element-wise 1/0: ``ref`` holds an Excel date (a number 1 .. 9999-12-31, not TRUE/FALSE,
+    which LibreOffice holds as numbers); never an error, whatever the cell holds."""
+    return f"ISNUMBER({ref})*NOT(ISLOGICAL({ref}))"
+
+
+def date_in_range(ref: str) -> str:
+    """Element-wise 1/0 for a number ``ref``: a day Excel can show (serial 1 .. 2958465)."""
+    return f"({ref}>=1)*({ref}<{2958465 + 1})"
+
+
 def in_bill_month(column: str) -> str:
     """SUMIFS criteria: ``column`` holds a day of the Bill sheet's month. The month runs from
     its 1st (whatever day BillMonth holds) up to, not including, the next month's 1st, so a

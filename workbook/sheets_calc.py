@@ -88,9 +88,11 @@ def write_bill(book, ws) -> None:
         # NE-6 decision: the January renewals of annual services, whatever their start month
         renewals = (f"+SUMIFS({r['Services_NENSI.Renewal (Bill month)']},{who},{cust})"
                     if table == L.NENSI_SERVICES.name else "")
+        # a customer listed twice would be billed twice: both its rows are errors
+        twice = f"+IF(COUNTIFS({cust},{cust})>1,NA(),0)"
         cols.append(_local(book.spill(
-            ws, placed, i, (header,), f"={sign}SUMIFS({amounts},{crit}){renewals}{undated}",
-            L.EUR)))
+            ws, placed, i, (header,),
+            f"={sign}SUMIFS({amounts},{crit}){renewals}{undated}{twice}", L.EUR)))
     m, e1, e2, n1, n2, n3, n4 = cols
     net = book.spill(ws, placed, len(parts), ("Net",), "=" + "+".join(cols), L.EUR)
     e, n = f"({e1}+{e2})", f"({n1}+{n2}+{n3}+{n4})"
@@ -109,7 +111,8 @@ def write_bill(book, ws) -> None:
         net_k = book.spill(ws, placed, offset, (f"Net at rate {k}",), f"={group_net}", L.EUR)
         # a rate the engine refuses (text, negative, or 0 < rate < 1: a percent-formatted
         # cell holding 0.22 for 22 %) is an error here too, never ~0 VAT
-        ok = f"AND(ISNUMBER({rate}),OR({rate}=0,{rate}>=1))"
+        ok = (f"AND(ISNUMBER({rate}),NOT(ISLOGICAL({rate})),OR({rate}=0,{rate}>=1),"
+              f"ROUND({rate},4)={rate})")
         vat_k = book.spill(ws, placed, offset + 1, (f"VAT at rate {k}",),
                            f"=IF({ok},ROUND({_local(net_k)}*{rate}/100,2),NA())", L.EUR)
         col = book.result_col(placed.table) + offset
@@ -127,10 +130,17 @@ def _unlisted(book, ws, col: int) -> None:
     none is left out unseen (`tarifa bill` bills them, marked "not on the Bill sheet's
     customer list")."""
     listed = L.CUSTOMERS.ref("Customer")
-    terms = [f'SUMPRODUCT(({who}<>"")*(COUNTIFS({listed},{who})=0))'
-             for who in (f"{u.name}[Customer]" for u in L.USAGE_TABLES if u != L.CUSTOMERS)]
+    terms = []
+    for u in L.USAGE_TABLES:
+        if u == L.CUSTOMERS:
+            continue
+        who, check = f"{u.name}[Customer]", book.results[f"{u.name}.Check"]
+        terms.append(f'SUMPRODUCT(({who}<>"")*(COUNTIFS({listed},{who})=0))')
+        # ... and priced rows (a non-empty Check) without any customer
+        terms.append(f'SUMPRODUCT(({who}="")*({check}<>""))')
     count = L.a1(2, col + 5)
-    ws.write(2, col, "Usage rows (any month) of customers not in this list:", book.st.label)
+    ws.write(2, col, "Usage rows (any month) with no customer or one not in this list:",
+             book.st.label)
     ws.write_formula(2, col + 5, "=" + "+".join(terms), book.st.result("count"))
     ws.write_formula(2, col + 6, f'=IF({count}>0,"add them below or correct the name: their '
                                  'usage is on no line of this sheet","")', book.st.warn)

@@ -58,7 +58,9 @@ DECISIONS = [
     ("NE-10", "A record-only product is charged maintenance from the month after its "
      "activation; before activation nothing."),
     ("NE-12", "Discount tiers are a table you fill in (Tariffs: DiscountTiers_NENSI); with "
-     "no tiers there is no discount."),
+     "no tiers there is no discount. (our decision) Discounts apply to the month's one-off "
+     "charges (entries, proposals, activations, Excel cases, exports, the holder's free "
+     "exports counted); a discount row for an annual service or maintenance is an error."),
     ("NENSI", "The 2019 NENSI price list (archived 2022-12-31) is the latest known and applies "
      "until a newer one is added."),
     ("Tarifa", "(our decision) Bills: a usage row is billed in the month of its Month / "

@@ -125,7 +125,10 @@ def _discounts(book, ws, r: int) -> int:
              + ". Empty = no discount.", st.subtitle)
     ws.write(r + 1, 0, "One row per service and tier: the discount percent applies from the "
                        "minimum monthly quantity on (5 = 5 %).", st.note)
-    placed = book.add_table(ws, L.DISCOUNTS_TABLE, r + 2, [], extra_validation=20)
-    for j in range(len(L.DISCOUNTS_TABLE.columns)):
-        ws.write_blank(placed.first, j, None, st.missing)
+    # empty in the template (never invented); `build(tables=...)` may fill it (tests)
+    rows = book.tables.get(L.DISCOUNTS_TABLE.name) or []
+    placed = book.add_table(ws, L.DISCOUNTS_TABLE, r + 2, rows, extra_validation=20)
+    if not rows:
+        for j in range(len(L.DISCOUNTS_TABLE.columns)):
+            ws.write_blank(placed.first, j, None, st.missing)
     return placed.last + 3

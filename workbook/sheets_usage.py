@@ -38,9 +38,12 @@ def _billed_in(book, ws, placed, offset: int) -> None:
         return
     day = t.ref(L.BILLING_DATE[t.name])
     check = _local(book.results[f"{t.name}.Check"])
+    # a number that is no Excel day (0, negative, beyond 9999, serial 60: the phantom
+    # 29 Feb 1900), TRUE/FALSE and errors are "not a date", as for tarifa bill
     book.spill(ws, placed, offset, ("Billed in",),
-               f'=IF({check}="","",IF(ISNUMBER({day}),INT({day})-DAY({day})+1,'
-               f'"{L.UNDATED}"))', L.MONTH, 10)
+               f'=IF({check}="","",IF({L.is_date_cell(day)},'
+               f"IF({L.date_in_range(day)}*(INT({day})<>60),INT({day})-DAY({day})+1,"
+               f'"{L.UNDATED}"),"{L.UNDATED}"))', L.MONTH, 10)
 
 
 def write_msign(book, ws) -> None:
@@ -142,6 +145,11 @@ def write_nensi(book, ws) -> None:
     args = _args(ct, "Code", "Quantity", "Own products", "Date") + "," + L.tariff_arg("nensi")
     _priced(book, ws, placed, "NENSI_CHARGE", args, headers=("Amount",))
     amounts = book.results["Charges_NENSI.Amount"]
+    # NE-12 sums charges by code: the code as the functions read it (blanks around it and
+    # doubled inside dropped; SUMIFS ignores case), so "Entry " counts as an entry
+    check = _local(book.results["Charges_NENSI.Check"])
+    codes = book.spill(ws, placed, 3, ("Code read as",),
+                       f'=IF({check}="","",TRIM({ct.ref("Code")}))', L.TEXT)
 
     dt_ = L.NENSI_DISCOUNTS
     row = placed.last + GAP
@@ -150,8 +158,9 @@ def write_nensi(book, ws) -> None:
                          "(annual fees and maintenance are not discounted: our decision)",
              st.subtitle)
     placed = book.add_table(ws, dt_, row, book.tables[dt_.name])
-    svc = dt_.ref("Service")
-    crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},Charges_NENSI[Code],"
+    svc = _local(book.spill(ws, placed, 4, ("Service read as",),
+                            f'=TRIM({dt_.ref("Service")})', L.TEXT))
+    crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},{codes},"
             f'{svc},{L.in_bill_month("Charges_NENSI[Date]")}')
     # element-wise code test (an array MATCH is not portable); a code with no monthly
     # quantity gets text, which NENSI_DISCOUNT refuses with a reason for that row only (an
@@ -163,7 +172,8 @@ def write_nensi(book, ws) -> None:
                      f'=IF({twice},"{L.DISCOUNT_TWICE}",'
                      f'IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
                      f'"{L.NOT_DISCOUNTED}"))', "count")
-    amt = book.spill(ws, placed, 1, ("Month amount",), f"=SUMIFS({amounts},{crit})", L.EUR)
+    amt = book.spill(ws, placed, 1, ("Month amount",),
+                     f"=IF(ISNUMBER({_local(qty)}),SUMIFS({amounts},{crit}),0)", L.EUR)
     tiers = "DiscountTiers_NENSI[[#All],[Service]:[Percent]]"
     args = f"{dt_.ref('Service')},{_local(qty)},{_local(amt)},{tiers}"
     book.spill(ws, placed, 2, ("Discount",), f"={book.fn('NENSI_DISCOUNT')}({args})", L.EUR)
@@ -174,18 +184,19 @@ def write_nensi(book, ws) -> None:
 def _renewal(book, ws, placed) -> None:
     """"Renewal (Bill month)": NE-6 decision, renewals are billed in full each January. In a
     January Bill month, a service started before that year and not ended before it costs the
-    full year's fee (NENSI_ANNUAL on 1 January); otherwise 0. An End date typed as text is
-    #N/A (it cannot be compared); a blank row is empty."""
+    full year's fee (NENSI_ANNUAL on 1 January); otherwise 0. An End date that is no date
+    (text, 0, TRUE) is #N/A in every month (it cannot be compared); a blank row is empty."""
     t = placed.table
     start, end = t.ref("Start date"), t.ref("End date")
     check = _local(book.results[f"{t.name}.Check"])
+    end_bad = f'({end}<>"")*NOT({L.is_date_cell(end)}*{L.date_in_range(end)})'
     first = "(EOMONTH(BillMonth,-1)+1)"
     renewed = (f"(MONTH(BillMonth)=1)*(INT({start})<{first})"
                f'*((({end}="")+({end}>={first}))>0)')
     fee = (f"{book.fn('NENSI_ANNUAL')}({t.ref('Service')},{first},{t.ref('Units')},"
            f"{L.tariff_arg('nensi')})")
     book.spill(ws, placed, 3, ("Renewal (Bill month)",),
-               f'=IF({check}="","",IF(ISTEXT({end}),NA(),IF(ISNUMBER({start}),'
+               f'=IF({check}="","",IF({end_bad},NA(),IF(ISNUMBER({start}),'
                f"IF({renewed},{fee},0),0)))", L.EUR)
 
 
