@@ -54,8 +54,11 @@ def native_msign(book, ws) -> None:
     formula = (f'=ROUND(IF({u}>{i},IF({item}="storage_gb",ROUNDUP({u}-{i},0),{u}-{i}),0)'
                f"*{price},2)")
     book.spill(ws, placed, 0, ("Charge",), formula, L.EUR)
-    m = t.ref("Month")  # the Bill sheet needs the month each row is billed in
-    book.spill(ws, placed, 1, ("Billed in",),
+    # the Bill sheet needs a Check (native formulas give no reasons: a placeholder that only
+    # tells blank rows) and the month each row is billed in
+    book.spill(ws, placed, 1, ("Check",), f'=IF({item}="","","-")', L.TEXT)
+    m = t.ref("Month")
+    book.spill(ws, placed, 2, ("Billed in",),
                f'=IF({item}="","",IF(ISNUMBER({m}),INT({m})-DAY({m})+1,"{L.UNDATED}"))',
                L.MONTH)
 
