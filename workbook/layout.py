@@ -206,11 +206,14 @@ def date_in_range(ref: str) -> str:
     return f"({ref}>=1)*({ref}<{2958465 + 1})"
 
 
+BILL_START = "(EOMONTH(BillMonth,-1)+1)"  # the 1st of the Bill sheet's month, any day given
+
+
 def in_bill_month(column: str) -> str:
     """SUMIFS criteria: ``column`` holds a day of the Bill sheet's month. The month runs from
     its 1st (whatever day BillMonth holds) up to, not including, the next month's 1st, so a
     date with a time of day on the last day is in it (``tarifa bill`` ignores times too)."""
-    return (f'{column},">="&(EOMONTH(BillMonth,-1)+1),'
+    return (f'{column},">="&{BILL_START},'
             f'{column},"<"&(BillEnd+1)')
 
 

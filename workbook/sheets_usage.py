@@ -190,7 +190,7 @@ def _renewal(book, ws, placed) -> None:
     start, end = t.ref("Start date"), t.ref("End date")
     check = _local(book.results[f"{t.name}.Check"])
     end_bad = f'({end}<>"")*NOT({L.is_date_cell(end)}*{L.date_in_range(end)})'
-    first = "(EOMONTH(BillMonth,-1)+1)"
+    first = L.BILL_START
     renewed = (f"(MONTH(BillMonth)=1)*(INT({start})<{first})"
                f'*((({end}="")+({end}>={first}))>0)')
     fee = (f"{book.fn('NENSI_ANNUAL')}({t.ref('Service')},{first},{t.ref('Units')},"
