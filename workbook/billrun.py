@@ -174,8 +174,9 @@ def _line_price(listed: object, amount_cents: int) -> int | None:
     return 0 if amount_cents == 0 else None
 
 
-def _qty(value: object) -> float:
-    return float(value)
+def _qty(value: object, empty: float | None = None) -> float:
+    """A quantity as a bill line shows it; ``empty``: what an empty optional cell means."""
+    return float(empty if value is None and empty is not None else value)
 
 
 def _blank_rows(t: Table, inputs: tuple[str, ...]) -> list[bool]:
@@ -453,7 +454,7 @@ class Pricer:
                 continue
             desc = f"NENSI maintenance {self.run.month:%Y-%m}: {product[i]}"
             self.add(t, i, who[i], "NE-10", desc,
-                     _qty(prods[i][0] if prods[i][0] is not None else 1.0), listed, v,
+                     _qty(prods[i][0], empty=1.0), listed, v,
                      self.vat["nensi"])
 
     def nensi_services(self) -> None:
@@ -476,22 +477,27 @@ class Pricer:
             desc = f"NENSI annual {code} from {starts[i]} " \
                    "to year end (NE-6)"
             self.add(t, i, who[i], _rule_of(code), desc,
-                     _qty(units[i] if units[i] is not None else 1.0), listed[i][0], fee[i][0],
+                     _qty(units[i], empty=1.0), listed[i][0], fee[i][0],
                      self.vat["nensi"])
         self.nensi_renewals(t, why, blank)
 
     def nensi_renewals(self, t: Table, reasons: list[str], blank: list[bool]) -> None:
         """NE-6 decision, as the template's "Renewal (Bill month)" column: in January, a
         service started before that year and not ended before it is billed the full year's
-        fee (NENSI_ANNUAL on 1 January); an End date typed as text is an error."""
+        fee (NENSI_ANNUAL on 1 January); an End date that is no date is an error in every
+        month."""
         first = self.run.month
         n = len(t.rows)
         who, svc, units = t.column("Customer"), t.column("Service"), t.column("Units")
         end_raw = t.column("End date")
         starts, ends = _billing_days(t.column("Start date")), _billing_days(end_raw)
-        args = [_col(svc), _col([first] * n), _col(units), self.tariff["nensi"]]
-        fees, why = F.NENSI_ANNUAL(*args), _flat(F.NENSI_ANNUAL_CHECK(*args))
-        listed = F.TARIFF_PRICE(_col(svc), first, self.tariff["nensi"])
+        fees: list[list[object]] = []
+        why: list[str] = [""] * n
+        listed: list[list[object]] = []
+        if first.month == 1:  # the fees and their prices are needed in January only
+            args = [_col(svc), _col([first] * n), _col(units), self.tariff["nensi"]]
+            fees, why = F.NENSI_ANNUAL(*args), _flat(F.NENSI_ANNUAL_CHECK(*args))
+            listed = F.TARIFF_PRICE(_col(svc), first, self.tariff["nensi"])
         day = np.datetime64(first, "D")
         values: list[object] = []
         for i in range(n):
@@ -519,7 +525,7 @@ class Pricer:
             code = str(svc[i]).strip().lower()
             self.add(t, i, who[i], _rule_of(code),
                      f"NENSI annual {code} {first:%Y}, renewal in full (NE-6)",
-                     _qty(units[i] if units[i] is not None else 1.0), listed[i][0], v,
+                     _qty(units[i], empty=1.0), listed[i][0], v,
                      self.vat["nensi"])
 
     def nensi_charges(self) -> None:
