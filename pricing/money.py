@@ -164,13 +164,8 @@ def line_cents(quantity: np.ndarray, price_e4: np.ndarray, validity: Validity,
         into = overwrite and q.ndim > 0 and q is quantity and \
             q.flags.writeable and q.shape == np.broadcast_shapes(q.shape, p.shape)
         out = np.multiply(q, p, out=q if into else None)
-        if den % 2 == 0:
-            out += den // 2
-            out //= den
-        else:
-            out *= 2
-            out += den
-            out //= 2 * den
+        out += den // 2  # den = 100 x quantity_scale is even
+        out //= den
         return out
     raw = checked_product([q, p], validity, "amount")
     return round_div_half_up(raw, den)
