@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 DIST = ROOT / "dist"
-SAMPLE_MONTH = "2025-05"  # the month of the template's sample rows (workbook/samples.py)
+SAMPLE_MONTH = "2025-05"  # the month of the template's sample rows (workbook/template/samples.py)
 STAMP = VENV / ".tarifa-installed"
 
 

@@ -2,7 +2,7 @@
 Tarifa's functions included, and report what the formulas gave (errors by code).
 
 Exit code 0: done; 2: refused (where LibreOffice would silently compute something else than
-Excel: workbook/lo_checks.py), or LibreOffice missing, failed or timed out."""
+Excel: workbook/libreoffice/checks.py), or LibreOffice missing, failed or timed out."""
 
 from __future__ import annotations
 

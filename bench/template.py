@@ -27,10 +27,11 @@ sys.path.insert(0, str(ROOT))
 import xlsxwriter  # noqa: E402
 
 from workbook import layout as L  # noqa: E402
-from workbook import libreoffice, sheets_usage  # noqa: E402
+from workbook import libreoffice  # noqa
 from workbook.billrun import price_month  # noqa: E402
 from workbook.bills import write_bills  # noqa: E402
 from workbook.template import build  # noqa: E402
+from workbook.template import usage_sheets as sheets_usage  # noqa: E402
 from workbook.usage import read_template  # noqa: E402
 
 MAY = dt.date(2025, 5, 1)

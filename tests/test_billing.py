@@ -18,9 +18,8 @@ from addin.billing import bill_workbook, format_table
 from addin.cli import main
 from pricing import bill
 from workbook import layout as L
-from workbook import samples
 from workbook.billrun import price_month
-from workbook.template import build
+from workbook.template import build, samples
 from workbook.usage import read_template
 
 MAY = dt.date(2025, 5, 1)

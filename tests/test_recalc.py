@@ -20,7 +20,10 @@ import pytest
 import xlsxwriter
 
 from addin import cli
-from workbook import libreoffice, lo_bridge, lo_checks, lo_script
+from workbook import libreoffice
+from workbook.libreoffice import bridge as lo_bridge
+from workbook.libreoffice import checks as lo_checks
+from workbook.libreoffice import script as lo_script
 
 needs_soffice = pytest.mark.skipif(
     not libreoffice.available(),

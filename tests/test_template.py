@@ -15,8 +15,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from pricing.catalog import builtin
 from udfs import functions as F
 from workbook import layout as L
-from workbook import samples
-from workbook.template import build
+from workbook.template import build, samples
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +220,7 @@ def test_build_never_leaves_a_partial_file(tmp_path, monkeypatch):
     def broken(book, ws):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("workbook.template.write_estimate", broken)
+    monkeypatch.setattr("workbook.template.writer.write_estimate", broken)
     with pytest.raises(RuntimeError):
         build(target)
     assert target.read_bytes() == b"old"

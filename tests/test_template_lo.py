@@ -16,9 +16,9 @@ from pricing import bill, money
 from udfs import excel_values as xv
 from udfs import functions as F
 from workbook import layout as L
-from workbook import libreoffice, samples
+from workbook import libreoffice
 from workbook.billrun import price_month
-from workbook.template import build
+from workbook.template import build, samples
 from workbook.usage import read_template
 
 pytestmark = pytest.mark.skipif(

@@ -1,7 +1,7 @@
 """A picture of the template: LibreOffice recalculates it (Tarifa's functions through the
 bridge) and prints it to PDF; pdftoppm (poppler-utils) renders the page of one sheet to PNG.
 
-    .venv/bin/python -m workbook.picture dist/Tarifa.xlsx docs/template.png --sheet mSign
+    .venv/bin/python -m workbook.template.picture dist/Tarifa.xlsx docs/template.png --sheet mSign
 """
 
 from __future__ import annotations

@@ -21,11 +21,11 @@ import xlsxwriter
 
 from pricing.catalog import Catalog, builtin
 from workbook import layout as L
-from workbook import samples
-from workbook.sheets_calc import write_bill, write_estimate, write_quote
-from workbook.sheets_tariffs import write_start, write_tariffs
-from workbook.sheets_usage import write_esign, write_msign, write_nensi
-from workbook.styles import Styles
+from workbook.template import samples
+from workbook.template.calc_sheets import write_bill, write_estimate, write_quote
+from workbook.template.styles import Styles
+from workbook.template.tariff_sheets import write_start, write_tariffs
+from workbook.template.usage_sheets import write_esign, write_msign, write_nensi
 
 
 @dataclass

@@ -6,7 +6,7 @@ project's venv, so it imports only the standard library at the top. On the first
 the project root and the venv's site-packages to ``sys.path`` (both written into ``CONFIG`` when
 the profile is built) and imports the worksheet functions' module.
 
-Every Tarifa function in Calc is a Basic function (``workbook.lo_bridge``) that calls
+Every Tarifa function in Calc is a Basic function (``workbook.libreoffice.bridge``) that calls
 ``call(NAME, args)`` here. LibreOffice hands over ranges as tuples of row tuples, single cells as
 scalars, empty cells and omitted optional arguments as None, numbers as int or float, dates as
 serial numbers. ``call`` converts them to the Office.js-style raw values the functions take

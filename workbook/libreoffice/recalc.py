@@ -2,12 +2,12 @@
 
 ``recalculate(src, dst)`` opens ``src`` in headless LibreOffice with a user profile of our own,
 recalculates every formula -- Tarifa's functions reach Python through the profile's Basic
-library and Python script (``workbook.lo_bridge``) -- and saves the result as ``dst``.
+library and Python script (``workbook.libreoffice.bridge``) -- and saves the result as ``dst``.
 
 The profile (built once, then reused; never in the repository) holds:
 
 * ``user/basic/Standard/Module1.xba``: one Basic function per worksheet function;
-* ``user/Scripts/python/tarifa_bridge.py``: the bridge (``workbook/lo_script.py``) with this
+* ``user/Scripts/python/tarifa_bridge.py``: the bridge (``libreoffice/script.py``) with this
   machine's paths (project root, the venv's site-packages) written in at build time;
 * ``user/registrymodifications.xcu``: always recalculate on load (OOXML and ODF; else
   LibreOffice shows the cached values, which XlsxWriter writes as 0) and the lowest macro
@@ -40,9 +40,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from workbook import lo_bridge, lo_checks
+from workbook.libreoffice import bridge as lo_bridge
+from workbook.libreoffice import checks as lo_checks
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _CANDIDATES = ("soffice", "libreoffice")
 _FIXED_PATHS = ("/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice",
                 "/opt/libreoffice/program/soffice",
@@ -258,7 +259,7 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
     ``module`` is the module of worksheet functions; ``messages`` (a list) receives what the
     bridge reported (e.g. a function that raised; its cell shows #VALUE!).
     With ``check`` an .xlsx is refused (RecalcError, before LibreOffice runs) where LibreOffice
-    would silently compute something else than Excel (``workbook.lo_checks``: array ranges
+    would silently compute something else than Excel (``workbook.libreoffice.checks``: array ranges
     shorter than their Table, empty arguments).
     Raises RecalcError when LibreOffice is missing, fails or times out."""
     src, dst = Path(src).resolve(), Path(dst).resolve()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workbook import layout as L
-from workbook import samples
-from workbook.sheets_usage import _local
+from workbook.template import samples
+from workbook.template.usage_sheets import _local
 
 LISTS = '{"mSign","eSign","NENSI"}'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pricing import money
 from workbook import layout as L
-from workbook.sheets_info import DECISIONS, PURPOSE, RUNTIMES, versions
+from workbook.template.info_sheets import DECISIONS, PURPOSE, RUNTIMES, versions
 
 FILL_IN = "fill in from your contract"
 # Our decision: we bill all three price lists with Slovenian VAT (editable in the workbook).
