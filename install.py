@@ -11,7 +11,10 @@
 5. bills the template's sample month (``tarifa bill``) and prints the per-customer totals.
 
 Re-running is safe and quick: the venv is reused, pip runs only when pyproject.toml changed,
-every output is rewritten whole (temporary file, then renamed).
+every output is written whole (temporary file, then renamed). A built file someone changed
+(``dist/Tarifa.xlsx`` filled in, the sample bills edited) is never overwritten: it is kept and
+the new build goes beside it as ``NAME-new.xlsx``, as the closing message says (``addin/keep.py``).
+Work in your own copy: ``.venv/bin/tarifa new my-month.xlsx``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from addin import keep  # noqa: E402  (standard library only: usable before the venv exists)
+
 VENV = ROOT / ".venv"
 DIST = ROOT / "dist"
 SAMPLE_MONTH = "2025-05"  # the month of the template's sample rows (workbook/template/samples.py)
@@ -70,8 +76,14 @@ def main() -> int:
         run(py, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]")
         STAMP.write_text(install_stamp())
     step("Excel template (tarifa build)")
-    template = DIST / "Tarifa.xlsx"
-    tarifa(py, "build", "-o", template)
+    built = DIST / "Tarifa.xlsx"
+    kept = []  # files someone changed since we built them: never overwritten
+    template = keep.destination(built)  # where tarifa build will put it (the same rule)
+    for variant in (built, built.with_name("Tarifa-Lite.xlsx"),
+                    built.with_name("Tarifa-Server.xlsx")):
+        if keep.destination(variant) != variant:
+            kept.append(variant)
+    tarifa(py, "build", "-o", built)
     if (ROOT / "addin" / "lite.py").exists():
         step("xlwings Lite bundle (tarifa lite)")
         tarifa(py, "lite")
@@ -80,14 +92,22 @@ def main() -> int:
         if tarifa(py, "desktop", ok=tuple(range(256))) != 0:
             print("install.py: the desktop step did not complete (see above); going on")
     step(f"The main job: bill the sample month {SAMPLE_MONTH} (tarifa bill)")
-    bills = DIST / f"bills-{SAMPLE_MONTH}.xlsx"
+    wanted = DIST / f"bills-{SAMPLE_MONTH}.xlsx"
+    bills = keep.destination(wanted)
+    if bills != wanted:
+        kept.append(wanted)
     code = tarifa(py, "bill", template, "--month", SAMPLE_MONTH, "-o", bills, ok=(0, 2))
+    keep.remember(bills)
     if code == 2:
         print("(The customer 'Sample - bad input d.o.o.' holds rows with bad input on purpose: "
               "they are reported, not billed.)")
-    print(f"\nDone. Open {template.relative_to(ROOT)} in Excel, or bill your own month with:\n"
-          f"  .venv/bin/tarifa bill {template.relative_to(ROOT)} --month YYYY-MM "
-          "-o bills.xlsx")
+    for path in kept:
+        print(f"\nKept {path.relative_to(ROOT)}: it changed since install.py built it "
+              f"(someone's work); the new build is {keep.destination(path).relative_to(ROOT)}.")
+    print(f"\nDone. The template is {template.relative_to(ROOT)} - don't work in it, a "
+          "re-install builds it again. Start your own copy, fill it, bill it:\n"
+          "  .venv/bin/tarifa new my-month.xlsx\n"
+          "  .venv/bin/tarifa bill my-month.xlsx --month YYYY-MM -o bills.xlsx")
     return 0
 
 

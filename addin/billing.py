@@ -21,6 +21,7 @@ from workbook.bills import summary_rows, write_bills
 from workbook.usage import WorkbookError, read_template
 
 HELD = 2
+SHOWN = 50  # bad rows listed on screen; all of them are in the Problems sheet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--month", required=True, help="the month to bill, YYYY-MM")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="the bills workbook to write (.xlsx; never the input)")
-    parser.add_argument("--quiet", action="store_true", help="print only the totals table")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print nothing but errors (and one line when bad rows hold "
+                             "customers back); the exit status says how it went")
 
 
 def parse_month(text: str) -> dt.date:
@@ -85,12 +88,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"tarifa bill: {e}", file=sys.stderr)
             return 1
         raise
+    if args.quiet:  # nothing on stdout; the exit status tells, a held bill gets one line
+        if run_.problems:
+            print(f"tarifa bill: {len(run_.problems)} bad row(s) in {month:%Y-%m}, their "
+                  f"customers not billed (sheet Problems of {args.output})", file=sys.stderr)
+        return HELD if run_.problems else 0
     print(f"Bills for {month:%Y-%m} from {args.workbook} ({run_.rows} usage rows):")
     print(format_table(run_))
     if run_.problems:
         print(f"\n{len(run_.problems)} bad row(s) in {month:%Y-%m} - their customers are not "
               "billed until the rows are fixed:")
-        shown = run_.problems if not args.quiet else run_.problems[:10]
+        shown = run_.problems[:SHOWN]
         for p in shown:
             print(f"  {p.sheet}!{p.row}  {p.customer or '(no customer)'}: {p.reason}")
         if len(shown) < len(run_.problems):

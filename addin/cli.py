@@ -10,6 +10,7 @@ import sys
 COMMANDS = {
     "demo": ("addin.demo", "price a few sample lines with the built-in price lists"),
     "build": ("addin.build", "build the Excel template dist/Tarifa.xlsx"),
+    "new": ("addin.new", "write a fresh working copy of the template (never over a file)"),
     "bill": ("addin.billing", "bill one month of a workbook's usage sheets"),
     "recalc": ("addin.recalc", "recalculate a workbook in headless LibreOffice"),
     "lite": ("addin.lite", "generate the xlwings Lite bundle (main.py + requirements.txt)"),

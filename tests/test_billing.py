@@ -423,3 +423,43 @@ def test_a_customer_id_typed_as_a_number_is_the_same_customer(tmp_path):
     run = _priced(tmp_path, Usage_mSign=usage, Bill_Customers=[[1001.0, "id"]])
     c = run.customers["1001"]
     assert c.customer == "1001" and c.on_bill_sheet and c.totals.net_cents == 1200
+
+
+def test_quiet_prints_nothing_but_the_held_line(template, tmp_path, capsys):
+    out = tmp_path / "bills.xlsx"
+    assert main(["bill", str(template), "--month", "2025-05", "-o", str(out), "--quiet"]) == 2
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err.count("\n") == 1 and "9 bad row(s)" in said.err and str(out) in said.err
+    assert main(["bill", str(template), "--month", "2025-05", "-o", str(out)]) == 2
+    assert "Alpina" in capsys.readouterr().out  # without --quiet: the table
+
+
+def test_usage_rows_count_leaves_out_the_bill_customer_list(run):
+    # the usage rows of the samples, table by table; the Bill sheet's customers are no usage
+    want = sum(len(rows) for name, rows in samples.TABLES.items()
+               if name in {t.name for t in L.USAGE_TABLES} and name != L.CUSTOMERS.name)
+    assert run.rows == want
+    assert len(samples.TABLES[L.CUSTOMERS.name]) > 0  # ... though there are some
+
+
+def test_a_customer_name_with_a_trailing_space_holds_that_customer(tmp_path):
+    # "Alpina d.o.o. (sample) " would be a second Alpina the Bill sheet never counts (its
+    # SUMIFS match text exactly): the row is refused and Alpina's bill held, never short
+    rows = [*samples.MSIGN_USAGE, [samples.ALPINA + " ", MAY, "SMART", "user", 3, 1, None, ""]]
+    run = price_month(read_template(build(tmp_path / "T.xlsx",
+                                          tables={"Usage_mSign": rows}).path), MAY)
+    row = 7 + len(samples.MSIGN_USAGE)
+    reasons = [p.reason for p in run.problems if (p.sheet, p.row) == ("mSign", row)]
+    assert len(reasons) == 1 and "spaces" in reasons[0]
+    assert run.customers[samples.ALPINA.casefold()].held
+    assert (samples.ALPINA + " ").casefold() not in run.customers
+
+
+def test_unit_prices_keep_the_price_lists_4_decimals(template, tmp_path):
+    out = tmp_path / "bills.xlsx"
+    bill_workbook(template, MAY, out)
+    ws = openpyxl.load_workbook(out)["Lines"]
+    prices = {ws.cell(r, 5).value: ws.cell(r, 5).number_format for r in range(2, ws.max_row + 1)}
+    assert prices[0.557].startswith("#,##0.0000")  # NE-11: 0.5570 EUR, not 0.557
+    assert all(f.startswith("#,##0.0000") for f in prices.values())

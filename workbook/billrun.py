@@ -262,7 +262,15 @@ class Pricer:
         c.tables.append(t.name)
 
     def nobody(self, t: Table, i: int, customer: object) -> bool:
-        """A priced row without a customer cannot be billed: a problem, never dropped."""
+        """A priced row without a customer cannot be billed: a problem, never dropped. A name
+        with spaces around it is refused too: the Bill sheet's SUMIFS would not match it to
+        the customer without them (a second customer that looks identical), so the row is a
+        problem of the customer without the spaces, whose bill would otherwise be short."""
+        if isinstance(customer, str) and customer != customer.strip() and customer.strip():
+            self.problem(t, i, customer.strip(),
+                         f"Customer '{customer}' has spaces before or after the name: the Bill "
+                         f"sheet does not count it as '{customer.strip()}'; remove the spaces")
+            return True
         if _key(customer):
             return False
         self.problem(t, i, customer, "Customer is empty: whom should this row be billed to?")
@@ -296,7 +304,8 @@ class Pricer:
         self.nensi_services()
         self.nensi_charges()
         self.nensi_discounts()
-        self.run.rows = sum(len(self.t[x.name].rows) for x in L.USAGE_TABLES)
+        self.run.rows = sum(len(self.t[x.name].rows) for x in L.USAGE_TABLES
+                            if x is not L.CUSTOMERS)  # usage rows, not the Bill's list
         return self.run
 
     def _month_rows(self, t: Table, date_col: str) -> tuple[np.ndarray, np.ndarray]:

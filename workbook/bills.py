@@ -23,6 +23,7 @@ from pricing import money
 from workbook.billrun import BillRun
 
 EUR = '#,##0.00 "EUR";-#,##0.00 "EUR"'
+PRICE = '#,##0.0000 "EUR";-#,##0.0000 "EUR"'  # the price lists' 4 decimals (NENSI 22.2790)
 
 
 def summary_rows(run: BillRun) -> list[list[object]]:
@@ -69,7 +70,7 @@ def _formats(wb) -> dict:
     return {"title": wb.add_format({"bold": True, "font_size": 14}),
             "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
             "eur": wb.add_format({"num_format": EUR}),
-            "price": wb.add_format({"num_format": '#,##0.00## "EUR"'}),
+            "price": wb.add_format({"num_format": PRICE}),
             "bold_eur": wb.add_format({"num_format": EUR, "bold": True}),
             "warn": wb.add_format({"bold": True, "font_color": "#C00000"})}
 
