@@ -320,8 +320,8 @@ def _no_price_message(pl: PriceList, code: str) -> str:
         return ("MS-8: the SMS price is not in mSign's price list - enter it in the tariff "
                 "table or as unit_price")
     if pl.family == "esign" and pl.id == "esign-legacy":
-        return ("ES-1: purchases before 2024-03-28 follow the legacy eSign plan, whose prices "
-                "are not in the document - give the price explicitly")
+        return ("ES-1: subscriptions bought or trialled before 2024-03-28 follow the legacy "
+                "eSign plan, whose prices are not in the document - give the price explicitly")
     return f"{pl.name}: no price for '{code}'"
 
 

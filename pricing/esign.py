@@ -172,7 +172,8 @@ def _prices(codes: np.ndarray, dates: np.ndarray, explicit: np.ndarray, given: n
 
 def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.ndarray,
             period_end: np.ndarray, monthly_price: np.ndarray = np.nan,
-            main_users: np.ndarray = np.nan, plan: np.ndarray = "", *,
+            main_users: np.ndarray = np.nan, plan: np.ndarray = "",
+            subscription_start: object = None, *,
             tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Result:
     """Prorated charge (cents) for eSign licences bought part-way through the service period.
 
@@ -185,9 +186,15 @@ def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.nd
     (NaN = not checked): licences may never exceed the main subscription's users (ES-5).
     ``plan`` (empty = not checked): the main plan tier, which on the new plan must be
     Professional, Business or Enterprise (ES-3).
+    ``subscription_start`` (None/NaT = the purchase date stands in, and the result's notes
+    say so): the day the eSign subscription was bought or its trial started, which decides
+    the plan for all its licences (ES-1 revised): a subscription started before 2024-03-28
+    is legacy, whose price must be given (``monthly_price`` or a legacy tariff row).
     """
-    shape, (lic, bought, start, end, price_in, users, _) = broadcast(
-        licences, purchase_date, period_start, period_end, monthly_price, main_users, plan)
+    sub_in = _NAT if subscription_start is None else subscription_start
+    shape, (lic, bought, start, end, price_in, users, _, sub_raw) = broadcast(
+        licences, purchase_date, period_start, period_end, monthly_price, main_users, plan,
+        sub_in)
     v = Validity(shape)
     lic = _number_arg(lic, v, "ES-4: licences")
     price_in = _number_arg(price_in, v, "ES-4: monthly price")
@@ -212,15 +219,16 @@ def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.nd
     v.fail(users_given & (lic_n > users_n),
            "ES-5: licences may never exceed the number of users of the main subscription")
 
+    new_plan, price_day, notes = _plan(sub_raw, bought, v, "licences")
     tier = _codes(plan)  # on the argument as given: a scalar stays one element
     wrong_tier = (tier != "") & ~np.isin(tier, PLAN_TIERS)
-    v.fail(np.broadcast_to(wrong_tier, shape) & (bought >= NEW_PLAN_FROM),
+    v.fail(np.broadcast_to(wrong_tier, shape) & new_plan,
            "ES-3: the new eSign plan is only for Professional, Business and Enterprise plans")
 
     price_given = _given(price_in)
     explicit = _explicit_prices(price_in, v, "ES-4: monthly price")
-    price = _prices(np.array(_LICENCE_CODE, dtype=object), bought, explicit, price_given, v,
-                    tariff, catalog)
+    price = _legacy_aware_prices(np.array(_LICENCE_CODE, dtype=object), price_day, explicit,
+                                 price_given, new_plan, v, tariff, catalog, "monthly_price")
 
     days_left = calendar.days_inclusive(bought, end)
     days_all = calendar.days_inclusive(start, end)
@@ -230,7 +238,77 @@ def prorate(licences: np.ndarray, purchase_date: np.ndarray, period_start: np.nd
          np.where(ok, days_left, 0)], v, "ES-15: prorated amount")
     den = money.CENT_PER_PRICE_UNIT * np.where(v.ok, days_all, 1)
     cents = np.where(v.ok, money.round_div_half_up(num, den), 0)
-    return Result(cents.astype(np.int64), v, "cents")
+    return Result(cents.astype(np.int64), v, "cents", notes)
+
+
+_NAT = np.datetime64("NaT", "D")
+_STANDS_IN = ("ES-1: no subscription start given - the purchase date stands in for it "
+              "({plan} plan)")
+
+
+def _plan(subscription_start: np.ndarray, purchase: np.ndarray, v: Validity,
+          what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """ES-1 (revised): the plan follows the date the eSign subscription was bought or its
+    trial started, not the date of each purchase. Returns (new plan?, the day to price on,
+    notes): a new-plan subscription is priced on the purchase date (prices in force on the
+    usage date); a legacy one on the legacy plan's last day or the purchase date if earlier,
+    so that only a legacy price (a tariff row in force before 2024-03-28, or the explicit
+    price) can apply. An empty start: the purchase date stands in, and the note says so."""
+    raw = np.asarray(subscription_start)
+    empty = _empty_dates(raw)
+    sv = Validity(v.shape)
+    started = _dates(np.where(empty, NEW_PLAN_FROM, raw) if empty.any() else raw, sv,
+                     "ES-1: subscription start")
+    v.merge(sv)
+    started = np.where(empty, purchase, started)
+    v.fail(started > purchase,
+           f"ES-1: the subscription start is after the purchase date - {what} are bought "
+           "for a subscription that has started")
+    new_plan = started >= NEW_PLAN_FROM
+    legacy_day = np.minimum(purchase, NEW_PLAN_FROM - calendar.DAY)
+    price_day = np.where(new_plan, purchase, legacy_day)
+    notes = None
+    if empty.any():
+        notes = np.where(np.broadcast_to(empty, v.shape),
+                         np.where(new_plan, _STANDS_IN.format(plan="new"),
+                                  _STANDS_IN.format(plan="legacy")), "").astype(object)
+    return new_plan, price_day, notes
+
+
+_LEGACY_PRICE = ("ES-1: this subscription started before 2024-03-28 and follows the legacy "
+                 "eSign plan, whose prices are not in the document - give the price ({arg} or "
+                 "a tariff row valid before 2024-03-28)")
+
+
+def _legacy_aware_prices(codes: np.ndarray, day: np.ndarray, explicit: np.ndarray,
+                         given: np.ndarray, new_plan: np.ndarray, v: Validity,
+                         tariff: TariffTable | None, catalog: Catalog | None,
+                         arg: str) -> np.ndarray:
+    """``_prices`` on the plan's price day; a legacy subscription without a price of its own
+    fails with the ES-1 reason (not a tariff table's "no price on that date")."""
+    pv = Validity(v.shape)
+    price = _prices(codes, day, explicit, given, pv, tariff, catalog)
+    legacy_missing = ~pv.ok & ~np.broadcast_to(new_plan, v.shape)
+    if legacy_missing.any():  # no legacy price at all (a bad tariff row keeps its own reason)
+        reason = pv.reason.astype(str)
+        none = np.char.startswith(reason, "ES-1:") | np.char.startswith(
+            reason, "tariff table: no price for")
+        v.fail(legacy_missing & none, _LEGACY_PRICE.format(arg=arg))
+    v.merge(pv)
+    return price
+
+
+def _empty_dates(values: np.ndarray) -> np.ndarray:
+    """Which elements of an optional date argument are empty (NaT, None, NaN, blank text)."""
+    a = np.asarray(values)
+    if a.dtype.kind == "M":
+        return np.isnat(a)
+    if a.dtype.kind in "iuf":
+        return np.isnan(a.astype(np.float64))
+    flat = [x is None or (isinstance(x, float) and x != x)
+            or (isinstance(x, str) and not x.strip())
+            or (isinstance(x, np.datetime64) and np.isnat(x)) for x in a.reshape(-1).tolist()]
+    return np.array(flat, dtype=bool).reshape(a.shape)
 
 
 def reduction_date(request_date: np.ndarray, period_end: np.ndarray) -> Result:
@@ -262,25 +340,38 @@ def _kind_codes(kind: np.ndarray, validity: Validity) -> np.ndarray:
 
 
 def signature_cost(kind: np.ndarray, quantity: np.ndarray, purchase_date: np.ndarray,
-                   unit_price: np.ndarray = np.nan, *, tariff: TariffTable | None = None,
+                   unit_price: np.ndarray = np.nan, subscription_start: object = None, *,
+                   tariff: TariffTable | None = None,
                    catalog: Catalog | None = None) -> Result:
     """One-time cost (cents) of buying signatures (ES-7): quantity x unit price, rounded once.
 
     ``kind`` 'electronic' (0.30 EUR) or 'qualified' (EU-qualified, 2.50 EUR), case-insensitive;
     ``quantity`` a whole number >= 0; ``unit_price`` NaN = the price list's on the purchase date
-    (before 2024-03-28 the legacy plan applies, whose prices are not public: ES-1).
+    (a legacy subscription's prices are not public: ES-1). ``subscription_start`` (None/NaT =
+    the purchase date stands in, and the notes say so) decides the plan (ES-1 revised): a
+    subscription started before 2024-03-28 is legacy whenever its signatures are bought, and
+    a legacy subscription cannot buy qualified signatures (ES-2), as in ``ledger``.
     """
-    shape, (kinds, qty, day, price_in) = broadcast(kind, quantity, purchase_date, unit_price)
+    sub_in = _NAT if subscription_start is None else subscription_start
+    shape, (kinds, qty, day, price_in, sub_raw) = broadcast(kind, quantity, purchase_date,
+                                                             unit_price, sub_in)
     v = Validity(shape)
     codes = _kind_codes(kinds, v)
     qty = _number_arg(qty, v, "ES-7: signature quantity")
     price_in = _number_arg(price_in, v, "ES-7: unit price")
     n = _whole(qty, v, "signature quantity", "ES-7")
     day = _dates(day, v, "purchase date")
+    new_plan, price_day, notes = _plan(sub_raw, day, v, "signatures")
+    v.fail((codes == "signature_qualified") & ~new_plan, _LEGACY_QUALIFIED)
     explicit = _explicit_prices(price_in, v, "ES-7: unit price")
-    price = _prices(codes, day, explicit, _given(price_in), v, tariff, catalog)
+    price = _legacy_aware_prices(codes, price_day, explicit, _given(price_in), new_plan, v,
+                                 tariff, catalog, "unit_price")
     cents = money.line_cents(np.where(v.ok, n, 0), np.where(v.ok, price, 0), v)
-    return Result(np.where(v.ok, cents, 0).astype(np.int64), v, "cents")
+    return Result(np.where(v.ok, cents, 0).astype(np.int64), v, "cents", notes)
+
+
+_LEGACY_QUALIFIED = ("ES-2: qualified signatures need the new eSign plan - cancel the legacy "
+                     "plan and subscribe to the new one")
 
 
 # --- ES-7..ES-11: the quota ledger ----------------------------------------------------------
@@ -353,7 +444,8 @@ def _subscription_keys(values: np.ndarray) -> np.ndarray:
 
 def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: np.ndarray,
            quantity: np.ndarray, licences: np.ndarray = np.nan, unit_price: np.ndarray = np.nan,
-           *, tariff: TariffTable | None = None, catalog: Catalog | None = None) -> Ledger:
+           period_start: object = None, *, tariff: TariffTable | None = None,
+           catalog: Catalog | None = None) -> Ledger:
     """A signature quota ledger over rows of events, per subscription (ES-7..ES-11, ES-14).
 
     Rows are processed in date order per subscription (rows with equal dates in input order);
@@ -369,6 +461,9 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     * ``licences`` -- sets the licence count (``licences``); signatures cannot be used without
       licences (ES-7). The ledger charges nothing for licences: bill them with ``prorate``.
       ``licences`` on a ``subscribe``/``restart`` row sets the count too; other rows ignore it.
+      ES-13: a ``licences`` row that lowers the count is accepted only on a renewal date: its
+      ``period_start`` (the first day of the service period the row falls in) must be given
+      and equal the row's date (ESIGN_REDUCTION_DATE gives that day for a request).
     * ``buy`` -- adds ``quantity`` signatures of ``kind``; cost = quantity x unit price (ES-7).
       ES-1: the plan is the subscription's (by its trial/subscription date), not the purchase
       date's: a legacy subscription's purchase needs ``unit_price`` or a legacy tariff row
@@ -378,12 +473,19 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     * ``cancel`` -- licences revoked, unused signatures kept (ES-9).
     * ``restart`` -- the kept signatures are usable again; licences must be set again (ES-9).
     """
-    shape, (subs, day, ev, kinds, qty, lic, price_in) = broadcast(
-        subscription, date, event, kind, quantity, licences, unit_price)
+    shape, (subs, day, ev, kinds, qty, lic, price_in, period_raw) = broadcast(
+        subscription, date, event, kind, quantity, licences, unit_price,
+        _NAT if period_start is None else period_start)
     v = Validity(shape)
     keys = _subscription_keys(subs)
     v.fail(keys == "", "the subscription is empty or not an identifier")
     day = _dates(day, v, "date")
+    no_period = _empty_dates(period_raw)
+    pv0 = Validity(shape)
+    period_day = _dates(np.where(no_period, NEW_PLAN_FROM, period_raw) if no_period.any()
+                        else period_raw, pv0, "ES-13: period start")
+    v.merge(pv0)
+    renewal = ~no_period & (period_day == day)  # ES-13: the row is on a renewal date
     events = _codes(ev)
     v.fail(~np.isin(events, EVENTS),
            "event must be one of trial, subscribe, licences, buy, use, cancel, restart")
@@ -439,7 +541,7 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     days = day.astype(np.int64)  # days since 1970-01-01: plain ints compare fast
     flat = [a.reshape(-1).tolist() for a in (keys, days, events, codes, n, lic_n, cost,
                                              sets_licences, pv.reason, own_price,
-                                             legacy_cost, lpv.reason)]
+                                             legacy_cost, lpv.reason, renewal)]
     ok_flat = v.ok.reshape(-1).copy()
     why = np.full(ok_flat.shape, "", dtype=object)
     left = np.zeros((5, ok_flat.size), dtype=np.int64)
@@ -450,12 +552,13 @@ def ledger(subscription: np.ndarray, date: np.ndarray, event: np.ndarray, kind: 
     states: dict[str, _Sub] = {}
     for i in order:
         (key, when, event_i, code, qty_i, lic_i, cost_i, set_lic, price_why, own,
-         legacy_cost_i, legacy_why) = (a[i] for a in flat)
+         legacy_cost_i, legacy_why, on_renewal) = (a[i] for a in flat)
         s = states.setdefault(key, _Sub())
         if ok_flat[i]:
             if event_i == "buy" and not s.new_plan:  # ES-1: the legacy plan's price
                 cost_i, price_why = legacy_cost_i, legacy_why
-            row = _Row(when, event_i, code, qty_i, lic_i, set_lic, price_why, own)
+            row = _Row(when, event_i, code, qty_i, lic_i, set_lic, price_why, own,
+                       on_renewal)
             problem = _apply(s, row)
             if problem:
                 ok_flat[i], why[i] = False, problem
@@ -495,6 +598,7 @@ class _Row:
     set_lic: bool
     price_problem: str  # why no price could be had ('' = priced)
     own_price: bool  # an explicit unit price or a legacy tariff-table row gives the price
+    on_renewal: bool = False  # dated on its service period's first day (ES-13)
 
 
 def _apply(s: _Sub, row: _Row) -> str:
@@ -525,12 +629,15 @@ def _apply(s: _Sub, row: _Row) -> str:
     if s.cancelled:
         return "ES-9: eSign is cancelled - restart it first"
     if event == "licences":
+        if row.lic < s.licences and not row.on_renewal:
+            return (f"ES-13: licences can be reduced ({s.licences} -> {row.lic}) only at the "
+                    "end of the service period - date the row on the renewal date "
+                    "(ESIGN_REDUCTION_DATE) and give that day as period_start")
         s.licences = row.lic
         return ""
     qualified = row.code == "signature_qualified"
     if qualified and not s.new_plan:
-        return ("ES-2: qualified signatures need the new eSign plan - cancel the legacy plan "
-                "and subscribe to the new one")
+        return _LEGACY_QUALIFIED
     if event == "buy":
         return _buy(s, row, qualified)
     return _use(s, qualified, row.qty)

@@ -71,12 +71,15 @@ class Result:
 
     ``values`` hold the result where ``validity.ok``; elsewhere they are a placeholder that
     must never be shown as a number. ``kind`` says what the integers mean: ``"cents"`` (money),
-    ``"count"``, ``"date"`` (numpy datetime64[D]) or ``"number"``.
+    ``"count"``, ``"date"`` (numpy datetime64[D]) or ``"number"``. ``notes`` (optional, per
+    element, '' = none) say something a user should know about a good element -- e.g. that a
+    default stood in for an empty input; the _CHECK companions show them after "OK".
     """
 
     values: np.ndarray
     validity: Validity
     kind: str = "cents"
+    notes: np.ndarray | None = None
 
     @property
     def ok(self) -> np.ndarray:

@@ -371,6 +371,13 @@ def _first_problem(marks: xv.Marks) -> str:
 def _reasons(out: _Outcome) -> xv.ExcelGrid:
     shape = out.shape
     reason = np.where(out.marks.ok, "OK", out.marks.reason).astype(object)
+    notes = out.value.notes if isinstance(out.value, Result) else None
+    if notes is not None:  # a good element with something to say: "OK - <note>"
+        noted = np.broadcast_to(out.marks.ok & (np.asarray(notes) != ""), shape)
+        if noted.any():
+            reason = np.broadcast_to(reason, shape).copy()
+            reason[noted] = "OK - " + np.broadcast_to(np.asarray(notes, dtype=object),
+                                                      shape)[noted]
     if out.blank is not None:
         reason = np.where(out.blank, "", reason)
     col = [str(r) for r in np.broadcast_to(reason, shape).reshape(-1).tolist()]
