@@ -6,13 +6,17 @@
   ``fee x units x (13 - start month) / 12`` (NE-6 decision; January = the full fee).
 * Maintenance (NE-10): 1.1140 EUR per product and month, first charged in the month after the
   product's entry (entered 3 May -> nothing for May); a product entered for the record only
-  is charged from the month after its activation (NE-10 decision).
+  is charged from the month after its activation (NE-10 decision). Life cycle (NE-10
+  decision): maintenance runs up to and including the month of an optional deactivation, then
+  stops; a reactivation costs the activation fee (22.2790) and maintenance resumes the month
+  after it (the fee is the ``activation`` charge, billed in the reactivation month).
 * One-off charges (``charge``): ``entry`` (NE-8, 22.2790), ``proposal`` (NE-9, 10.0000),
   ``activation`` (NE-10, 22.2790), ``excel_export`` per case (NE-7, 10.0000), and the
   web-service exports ``export_basic`` (0.1112), ``export_detail`` (2.2280) and
   ``export_codebook`` (0.5570) per product / codebook item (NE-11). Product holders pay no
-  exports of their own products (NE-11), also not for detailed data sent in an Excel case
-  (NE-7) -- but the Excel case fee itself is charged to them too.
+  exports of data about their own products (NE-11), also not for detailed data sent in an
+  Excel case (NE-7) -- but the Excel case fee itself and codebook items are charged to them
+  too (NE-7/NE-11 decision).
 * Discounts (NE-12) come from a tier table the user supplies (``DiscountTiers``); without
   one there is no discount.
 * Prices exclude VAT (NE-13): the price list says ``vat_included = false``.
@@ -46,7 +50,10 @@ from pricing.validity import Result, Validity
 SERVICES = ("forms", "view", "webservice", "notify", "pharmacy")
 CHARGES = ("entry", "proposal", "activation", "excel_export", "export_basic", "export_detail",
            "export_codebook")
-EXPORTS = ("export_basic", "export_detail", "export_codebook")  # holder exemption (NE-11/NE-7)
+EXPORTS = ("export_basic", "export_detail", "export_codebook")
+# NE-7/NE-11 decision: the holder exemption covers data about the holder's own products only;
+# codebook items (export_codebook, 0.5570) are always charged.
+OWN_PRODUCT_EXPORTS = ("export_basic", "export_detail")
 ALL_CODES = SERVICES + ("maintenance",) + CHARGES
 
 RULES = {"forms": "NE-1", "view": "NE-2", "webservice": "NE-3", "notify": "NE-4",
@@ -180,7 +187,8 @@ def annual_fee(service: object, start_date: object, units: object = 1.0, *,
 # --- NE-10 maintenance ---------------------------------------------------------------------
 
 def maintenance(entry_date: object, billing_month: object, products: object = 1.0,
-                activation_date: object = _NAT, *, tariff: TariffTable | None = None,
+                activation_date: object = _NAT, deactivation_date: object = _NAT,
+                reactivation_date: object = _NAT, *, tariff: TariffTable | None = None,
                 catalog: Catalog | None = None) -> Result:
     """Maintenance in cents for the month containing ``billing_month`` (NE-10).
 
@@ -188,9 +196,16 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
     entered for the record only (``activation_date`` given), after the activation month;
     0 for the entry/activation month and before (no maintenance is due then). The price is
     the one in force on the first day of the billing month.
+
+    Life cycle (NE-10 decision): with a ``deactivation_date`` maintenance runs up to and
+    including the deactivation month and stops; with a ``reactivation_date`` (on or after the
+    deactivation) it resumes the month after the reactivation. A reactivation without a
+    deactivation, or a deactivation before the product's entry (activation), is an error.
     """
     entry, billing, active = dates(entry_date), dates(billing_month), dates(activation_date)
-    shape = np.broadcast_shapes(entry.shape, billing.shape, active.shape, np.shape(products))
+    off, back = dates(deactivation_date), dates(reactivation_date)
+    shape = np.broadcast_shapes(entry.shape, billing.shape, active.shape, np.shape(products),
+                                off.shape, back.shape)
     v = Validity(shape)
     entry = _required_dates(entry, "NE-10: entry_date", v)
     billing = _required_dates(billing, "NE-10: billing_month", v)
@@ -204,6 +219,8 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
     # before the billing month's first day (a day comparison: no month conversion per row)
     first_day = calendar.first_of_month(billing)
     due = start < first_day
+    if (~np.isnat(off)).any() or (~np.isnat(back)).any():
+        due = due & _active_in(start, off, back, first_day, v)
     n = _whole(products, "NE-10: products", v)
     price = _prices(("maintenance",), np.zeros((), dtype=np.uint8), first_day, due, v, tariff,
                     catalog)
@@ -216,6 +233,25 @@ def maintenance(entry_date: object, billing_month: object, products: object = 1.
         qty = np.where(due, n, 0)
     cents = money.line_cents(qty, price, v, overwrite=True)  # qty: this call's own array
     return Result(_full(cents, shape), v, "cents")
+
+
+def _active_in(start: np.ndarray, off: np.ndarray, back: np.ndarray, first_day: np.ndarray,
+               v: Validity) -> np.ndarray:
+    """NE-10 life cycle: whether a product whose maintenance started after ``start`` is
+    maintained in the month beginning ``first_day``: not after its deactivation month, again
+    from the month after its reactivation. Bad combinations are failed in ``v``."""
+    deactivated, reactivated = ~np.isnat(off), ~np.isnat(back)
+    v.fail(reactivated & ~deactivated,
+           "NE-10: a reactivation_date needs the deactivation_date before it")
+    v.fail(deactivated & (off < start),
+           "NE-10: deactivation_date is before the product's entry (activation) date")
+    v.fail(deactivated & reactivated & (back < off),
+           "NE-10: reactivation_date is before deactivation_date")
+    first_after_off = np.where(deactivated, calendar.first_of_next_month(
+        np.where(deactivated, off, first_day)), first_day)
+    stopped = deactivated & (first_day >= first_after_off)  # after the deactivation month
+    resumed = reactivated & (np.where(reactivated, back, first_day) < first_day)
+    return ~stopped | resumed
 
 
 def _full(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -258,8 +294,10 @@ def charge(code: object, quantity: object, own_products: object = False, date: o
 
     Codes: ``entry`` (NE-8), ``proposal`` (NE-9), ``activation`` (NE-10), ``excel_export``
     per case (NE-7), ``export_basic`` / ``export_detail`` / ``export_codebook`` (NE-11).
-    ``own_products`` TRUE: the exports are the holder's own products and cost 0 (NE-11; also
-    detailed data sent in an Excel case, NE-7); the Excel case fee itself is still charged.
+    ``own_products`` TRUE: the product exports (basic, detailed) are the holder's own products
+    and cost 0 (NE-11; also detailed data sent in an Excel case, NE-7); the Excel case fee
+    itself and codebook items (``export_codebook``: data about no one's product) are still
+    charged (NE-7/NE-11 decision).
     ``date`` (None or NaT = today) picks the price list in force.
     """
     days = today() if date is None else dates(date)
@@ -270,7 +308,7 @@ def charge(code: object, quantity: object, own_products: object = False, date: o
     idx = _codes(code, CHARGES, "NENSI charge", shape, v)
     n = _whole(quantity, "quantity", v)
     own = _flags(own_products, "own_products", v)
-    exempt = np.isin(idx, [CHARGES.index(c) for c in EXPORTS]) & own
+    exempt = np.isin(idx, [CHARGES.index(c) for c in OWN_PRODUCT_EXPORTS]) & own
     price = _prices(CHARGES, idx, days, ~exempt, v, tariff, catalog)
     qty = np.where(exempt, 0, n)
     if not v.all_ok:
