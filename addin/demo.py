@@ -27,9 +27,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"Sample lines priced on {args.date} (EUR, VAT excluded):")
     for (family, code, q), p, c, ok, why in zip(lines, price, cents, v.ok, v.reason, strict=True):
         item = cat.item(code, np.datetime64(args.date, "D"))
+        unit = f"{money.price_to_decimal(p):>9}" if ok else f"{'no price':>9}"
         shown = money.format_eur(c) if ok else f"error: {why}"
-        print(f"  {item.rule:6} {family:6} {code:22} {q:>5} x {money.price_to_decimal(p):>9}"
-              f" = {shown:>9}")
-    total = int(cents[v.ok].sum())
+        print(f"  {item.rule:6} {family:6} {code:22} {q:>5} x {unit} = {shown:>9}")
+    if not v.all_ok:  # a total that leaves a line out is wrong: no total, and exit 1
+        print(f"  {'total':>49} = {'error':>9}  ({int((~v.ok).sum())} line(s) not priced)")
+        return 1
+    total = int(cents.sum())
     print(f"  {'total':>49} = {money.format_eur(total):>9}")
     return 0

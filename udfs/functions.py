@@ -28,6 +28,8 @@ _TARIFF = ("optional tariff table range (code, unit_price [, valid_from]; a head
 _ITEM = f"mSign item: {', '.join(msign.ITEMS)}"
 _PACKAGE = ("optional mSign package: MINI, START, SMART or ENTERPRISE (needed for storage_gb, "
             "MS-7)")
+_MONTH = ("optional usage month, any day of it (default today): the prices in force on its "
+          "first day apply, so a later price change leaves a past month's bill unchanged")
 
 
 def _today() -> np.datetime64:
@@ -46,10 +48,12 @@ def _today() -> np.datetime64:
     unit_price=Number("optional unit price in EUR excl. VAT, up to 4 decimals (replaces the "
                       "price list; needed for sms, MS-8)", optional=True),
     tariff=Table(_TARIFF),
+    month=Date(_MONTH, optional=True),
 )
-def MSIGN_OVERAGE(item, used, included, package, unit_price, tariff):
-    """mSign charge in EUR excl. VAT for one month beyond the package: max(0, used-included) x price (MS-1..MS-8)."""  # noqa: E501
-    return msign.overage(item, used, included, package, unit_price, tariff=tariff)
+def MSIGN_OVERAGE(item, used, included, package, unit_price, tariff, month):
+    """mSign charge in EUR excl. VAT for one month beyond the package: max(0, used-included) x price in force in that month (MS-1..MS-8)."""  # noqa: E501
+    return msign.overage(item, used, included, package, unit_price, _price_day(month),
+                         tariff=tariff)
 
 
 MSIGN_OVERAGE_CHECK = check_of(MSIGN_OVERAGE)
@@ -109,15 +113,17 @@ MSIGN_REKONO_TX_CHECK = check_of(MSIGN_REKONO_TX)
     unit_price=Number("optional unit price in EUR excl. VAT (replaces the price list)",
                       optional=True),
     tariff=Table(_TARIFF),
+    month=Date(_MONTH, optional=True),
 )
-def MSIGN_BILL(item, used, included, package, unit_price, tariff):
-    """Itemised mSign bill, one line per row: item, used, included, billable, unit price EUR, amount EUR excl. VAT (MS-1..MS-9)."""  # noqa: E501
-    charge = msign.overage(item, used, included, package, unit_price, tariff=tariff)
+def MSIGN_BILL(item, used, included, package, unit_price, tariff, month):
+    """Itemised mSign bill, one line per row: item, used, included, billable, unit price EUR, amount EUR excl. VAT, at the month's prices (MS-1..MS-9)."""  # noqa: E501
+    day = _price_day(month)
+    charge = msign.overage(item, used, included, package, unit_price, day, tariff=tariff)
     units = msign.billable(item, used, included, package)
     v = Validity(charge.values.shape)
     v.merge(charge.validity)
     v.merge(units.validity)
-    price = _unit_prices(item, unit_price, tariff, v)
+    price = _unit_prices(item, unit_price, tariff, v, day)
     return Spill([(item, "text"), (used, "number"), (included, "number"),
                   (units.values, "count"), (price, "price_e4"), (charge.values, "cents")], v)
 
@@ -125,9 +131,17 @@ def MSIGN_BILL(item, used, included, package, unit_price, tariff):
 MSIGN_BILL_CHECK = check_of(MSIGN_BILL)
 
 
-def _unit_prices(item: np.ndarray, unit_price: np.ndarray, tariff, v: Validity) -> np.ndarray:
+def _price_day(month: np.ndarray) -> np.ndarray:
+    """The day an mSign month is priced on: the first day of the usage month ("Prices in force
+    on the usage date", MS-9); an empty month cell is today, as without the argument."""
+    m = np.asarray(month, dtype="datetime64[D]")
+    return np.where(np.isnat(m), _today(), m.astype("datetime64[M]").astype("datetime64[D]"))
+
+
+def _unit_prices(item: np.ndarray, unit_price: np.ndarray, tariff, v: Validity,
+                 day: np.ndarray) -> np.ndarray:
     """The unit price of each line (ten-thousandths of a euro): the override where given,
-    else the price list's today (the price msign.overage used)."""
+    else the price list's on ``day`` (the price msign.overage used)."""
     given = ~np.isnan(unit_price)
     override = money.to_scaled(np.where(given, unit_price, 0.0), money.PRICE_PLACES,
                                "unit_price", v)
@@ -136,7 +150,7 @@ def _unit_prices(item: np.ndarray, unit_price: np.ndarray, tariff, v: Validity) 
     if need.any():
         pv = Validity(v.shape)
         codes = np.where(need, item, msign.ITEMS[0])
-        listed = builtin().prices(codes, _today(), pv, tariff)
+        listed = builtin().prices(codes, np.broadcast_to(day, v.shape), pv, tariff)
         v.fail(need & ~pv.ok, pv.reason)
     return np.where(given, override, listed)
 
@@ -147,6 +161,9 @@ _LICENCES = "number of eSign licences bought (whole number >= 0)"
 _PURCHASE = "date the licences were bought (inside the period)"
 _START = "first day of the main plan's service period"
 _END = "last day of the main plan's service period (whole calendar months)"
+_SUB_START = ("optional date the eSign subscription was bought or its trial started: it decides "
+              "the plan for all its purchases (before 2024-03-28 legacy, ES-1); empty = the "
+              "purchase date stands in, and the _CHECK says so")
 _MONTHLY = ("optional price per licence per month in EUR excl. VAT (default: the price list, "
             "5.00 from 2024-03-28, ES-4; needed before, ES-1)")
 
@@ -158,11 +175,13 @@ _MONTHLY = ("optional price per licence per month in EUR excl. VAT (default: the
     period_end=Date(_END),
     monthly_price=Number(_MONTHLY, optional=True),
     tariff=Table(_TARIFF),
+    subscription_start=Date(_SUB_START, optional=True),
 )
-def ESIGN_PRORATE(licences, purchase_date, period_start, period_end, monthly_price, tariff):
-    """Prorated eSign licence charge in EUR excl. VAT, by days from purchase to period end (ES-15, ES-4, ES-1)."""  # noqa: E501
+def ESIGN_PRORATE(licences, purchase_date, period_start, period_end, monthly_price, tariff,
+                  subscription_start):
+    """Prorated eSign licence charge in EUR excl. VAT, by days from purchase to period end; the plan by the subscription's start (ES-15, ES-4, ES-1)."""  # noqa: E501
     return esign.prorate(licences, purchase_date, period_start, period_end, monthly_price,
-                         tariff=tariff)
+                         subscription_start=subscription_start, tariff=tariff)
 
 
 ESIGN_PRORATE_CHECK = check_of(ESIGN_PRORATE)
@@ -178,12 +197,13 @@ ESIGN_PRORATE_CHECK = check_of(ESIGN_PRORATE)
     period_end=Date(_END),
     monthly_price=Number(_MONTHLY, optional=True),
     tariff=Table(_TARIFF),
+    subscription_start=Date(_SUB_START, optional=True),
 )
 def ESIGN_LICENCES(licences, main_users, plan, purchase_date, period_start, period_end,
-                   monthly_price, tariff):
-    """Prorated eSign licence charge in EUR excl. VAT, checking seats <= main-plan users (ES-5) and the plan tier (ES-3); ES-15."""  # noqa: E501
+                   monthly_price, tariff, subscription_start):
+    """Prorated eSign licence charge in EUR excl. VAT, checking seats <= main-plan users (ES-5) and the plan tier (ES-3); the plan by the subscription's start (ES-1); ES-15."""  # noqa: E501
     return esign.prorate(licences, purchase_date, period_start, period_end, monthly_price,
-                         main_users, plan, tariff=tariff)
+                         main_users, plan, subscription_start, tariff=tariff)
 
 
 ESIGN_LICENCES_CHECK = check_of(ESIGN_LICENCES)
@@ -192,14 +212,16 @@ ESIGN_LICENCES_CHECK = check_of(ESIGN_LICENCES)
 @worksheet(
     kind=Code("signature kind: electronic (0.30) or qualified (EU-qualified, 2.50)"),
     quantity=Number("number of signatures bought (whole number >= 0)"),
-    purchase_date=Date("date of the purchase (picks the plan, ES-1)"),
-    unit_price=Number("optional price per signature in EUR excl. VAT (needed before "
-                      "2024-03-28, ES-1)", optional=True),
+    purchase_date=Date("date of the purchase (the prices in force that day)"),
+    unit_price=Number("optional price per signature in EUR excl. VAT (needed for a legacy "
+                      "subscription, ES-1)", optional=True),
     tariff=Table(_TARIFF),
+    subscription_start=Date(_SUB_START, optional=True),
 )
-def ESIGN_SIGNATURES(kind, quantity, purchase_date, unit_price, tariff):
-    """One-time cost in EUR excl. VAT of buying eSign signatures: quantity x price (ES-7)."""
-    return esign.signature_cost(kind, quantity, purchase_date, unit_price, tariff=tariff)
+def ESIGN_SIGNATURES(kind, quantity, purchase_date, unit_price, tariff, subscription_start):
+    """One-time cost in EUR excl. VAT of buying eSign signatures: quantity x price (ES-7); the plan by the subscription's start (ES-1)."""  # noqa: E501
+    return esign.signature_cost(kind, quantity, purchase_date, unit_price, subscription_start,
+                                tariff=tariff)
 
 
 ESIGN_SIGNATURES_CHECK = check_of(ESIGN_SIGNATURES)
@@ -218,11 +240,15 @@ ESIGN_SIGNATURES_CHECK = check_of(ESIGN_SIGNATURES)
     unit_price=Number("optional price per signature in EUR excl. VAT for buy rows",
                       optional=True),
     tariff=Table(_TARIFF),
+    period_start=Date("optional first day of the service period the row falls in: a "
+                      "licences row that lowers the count must be dated on it, the renewal "
+                      "date (ES-13)", optional=True),
 )
-def ESIGN_LEDGER(subscription, date, event, kind, quantity, licences, unit_price, tariff):
-    """eSign signature quota per row: free electronic, free qualified, bought electronic, bought qualified left, licences, cost EUR (ES-7..ES-11)."""  # noqa: E501
+def ESIGN_LEDGER(subscription, date, event, kind, quantity, licences, unit_price, tariff,
+                 period_start):
+    """eSign signature quota per row: free electronic, free qualified, bought electronic, bought qualified left, licences, cost EUR (ES-7..ES-11; reductions only at renewal, ES-13)."""  # noqa: E501
     led = esign.ledger(subscription, date, event, kind, quantity, licences, unit_price,
-                       tariff=tariff)
+                       period_start, tariff=tariff)
     return Spill([(led.free_electronic_left, "count"), (led.free_qualified_left, "count"),
                   (led.bought_electronic_left, "count"), (led.bought_qualified_left, "count"),
                   (led.licences, "count"), (led.cost_cents, "cents")], led.validity)
@@ -246,6 +272,10 @@ ESIGN_REDUCTION_DATE_CHECK = check_of(ESIGN_REDUCTION_DATE)
 # --- NENSI -----------------------------------------------------------------------------------
 
 _PRODUCTS = "optional number of products (default 1)"
+_DEACTIVATED = ("optional date the product was deactivated: maintenance runs through that "
+                "month, then stops (NE-10)")
+_REACTIVATED = ("optional date the product was reactivated (activation fee 22.2790, NE-10): "
+                "maintenance resumes the month after")
 
 
 @worksheet(
@@ -253,10 +283,15 @@ _PRODUCTS = "optional number of products (default 1)"
     billing_month=Date("any day of the month being billed"),
     products=Number(_PRODUCTS, optional=True, default=1.0),
     tariff=Table(_TARIFF),
+    deactivation_date=Date(_DEACTIVATED, optional=True),
+    reactivation_date=Date(_REACTIVATED, optional=True),
 )
-def NENSI_MAINT(entry_date, billing_month, products, tariff):
-    """NENSI maintenance in EUR excl. VAT for the billing month: products x 1.1140 from the month after entry, else 0 (NE-10)."""  # noqa: E501
-    return nensi.maintenance(entry_date, billing_month, products, tariff=tariff)
+def NENSI_MAINT(entry_date, billing_month, products, tariff, deactivation_date,
+                reactivation_date):
+    """NENSI maintenance in EUR excl. VAT for the billing month: products x 1.1140 from the month after entry through the deactivation month, again after a reactivation; else 0 (NE-10)."""  # noqa: E501
+    return nensi.maintenance(entry_date, billing_month, products,
+                             deactivation_date=deactivation_date,
+                             reactivation_date=reactivation_date, tariff=tariff)
 
 
 NENSI_MAINT_CHECK = check_of(NENSI_MAINT)
@@ -268,11 +303,14 @@ NENSI_MAINT_CHECK = check_of(NENSI_MAINT)
     billing_month=Date("any day of the month being billed"),
     products=Number(_PRODUCTS, optional=True, default=1.0),
     tariff=Table(_TARIFF),
+    deactivation_date=Date(_DEACTIVATED, optional=True),
+    reactivation_date=Date(_REACTIVATED, optional=True),
 )
-def NENSI_MAINT_RECORD(entry_date, activation_date, billing_month, products, tariff):
-    """NENSI maintenance in EUR excl. VAT for a record-only product: from the month after its activation (NE-10)."""  # noqa: E501
+def NENSI_MAINT_RECORD(entry_date, activation_date, billing_month, products, tariff,
+                       deactivation_date, reactivation_date):
+    """NENSI maintenance in EUR excl. VAT for a record-only product: from the month after its activation through the deactivation month, again after a reactivation (NE-10)."""  # noqa: E501
     return nensi.maintenance(entry_date, billing_month, products, activation_date,
-                             tariff=tariff)
+                             deactivation_date, reactivation_date, tariff=tariff)
 
 
 NENSI_MAINT_RECORD_CHECK = check_of(NENSI_MAINT_RECORD)
@@ -295,8 +333,9 @@ NENSI_ANNUAL_CHECK = check_of(NENSI_ANNUAL)
 @worksheet(
     code=Code("charge: " + ", ".join(nensi.CHARGES)),
     quantity=Number("number of entries, proposals, activations, cases or exported products"),
-    own_products=Flag("optional TRUE if the exports are the holder's own products: no "
-                      "export charge (NE-11, NE-7)", optional=True),
+    own_products=Flag("optional TRUE if the exports are data about the holder's own "
+                      "products: no export charge (NE-11, NE-7); codebook items are always "
+                      "charged", optional=True),
     date=Date("optional date of the service (default today): picks the price list",
               optional=True),
     tariff=Table(_TARIFF),
@@ -339,7 +378,7 @@ NENSI_DISCOUNT_CHECK = check_of(NENSI_DISCOUNT)
     tariff=Table(_TARIFF),
 )
 def TARIFF_PRICE(code, date, tariff):
-    """Unit price in EUR excl. VAT (up to 4 decimals) of a price code on a date, from the tariff table or the built-in price lists (MS-1..8, ES-4/7, NE-1..11)."""  # noqa: E501
+    """Unit price in EUR excl. VAT (up to 4 decimals) of a price code on a date, from the tariff table or the built-in price lists (MS-1..8, ES-4/7, NE-1..11; NENSI: the list archived 31.12.2022 applies open-ended)."""  # noqa: E501
     days = np.where(np.isnat(date), _today(), date)
     v = Validity(np.shape(code))
     listed = tariff.rows if tariff is not None else {}
