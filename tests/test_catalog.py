@@ -150,3 +150,20 @@ def test_use_texts_replaces_the_packaged_price_lists():
         catalog._supplied_texts = None
         catalog.builtin.cache_clear()
     assert catalog.builtin().families() == ["esign", "msign", "nensi"]
+
+
+def test_demo_a_failed_line_makes_the_total_an_error_and_the_exit_code_non_zero(capsys):
+    # `tarifa demo --date 2024-03-01`: the qualified signature has no price before
+    # 2024-03-28 (ES-1, legacy plan): no total that leaves it out, exit status 1
+    import argparse
+
+    from addin import demo
+
+    assert demo.run(argparse.Namespace(date="2024-03-01")) == 1
+    out = capsys.readouterr().out
+    assert "no price = error: ES-1" in out
+    assert "total =     error  (1 line(s) not priced)" in out
+    # 2025-06-30: 66.84 (3 x 22.2790, NE-8) + 133.68 (120 x 1.1140, NE-10) + 9.99
+    # (37 x 0.27, MS-1) + 10.00 (4 x 2.50, ES-7) = 220.51, exit 0
+    assert demo.run(argparse.Namespace(date="2025-06-30")) == 0
+    assert "total =    220.51" in capsys.readouterr().out

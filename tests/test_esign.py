@@ -419,10 +419,11 @@ def test_es7_signatures_cannot_be_used_without_licences():
         ("2024-05-02", "use", "electronic", 1, np.nan, np.nan),  # no licences: refused
         ("2024-05-03", "licences", "", np.nan, 1, np.nan),
         ("2024-05-04", "use", "electronic", 1, np.nan, np.nan),
-        ("2024-05-05", "licences", "", np.nan, 0, np.nan),
-        ("2024-05-06", "use", "electronic", 1, np.nan, np.nan),  # refused again
+        ("2024-06-01", "licences", "", np.nan, 0, np.nan),  # at the renewal (ES-13)
+        ("2024-06-02", "use", "electronic", 1, np.nan, np.nan),  # refused again
     ]
-    L = ledger_of(rows)
+    period = np.array(["NaT"] * 4 + ["2024-06-01", "2024-06-01"], "datetime64[D]")
+    L = ledger_of(rows, period_start=period)
     assert L.ok.tolist() == [True, False, True, True, True, False]
     assert "ES-7" in L.reason[1] and "licences" in L.reason[1]
     assert L.free_electronic_left.tolist() == [10, 10, 10, 9, 9, 9]
@@ -899,3 +900,59 @@ def test_es1_signatures_keep_the_plan_of_the_purchase_date_with_the_template_tab
     # ESIGN_SIGNATURES is unchanged: the purchase date picks the plan, 10 x 0.30 = 3.00
     r = esign.signature_cost("electronic", 10, d("2024-05-01"), tariff=_template_esign_table())
     assert r.ok and int(r.values) == 300
+
+
+# --- ES-1 (revised): the plan follows the subscription's start -----------------------------
+
+def test_es1_price_functions_and_ledger_agree_on_a_legacy_subscription():
+    # ES-1 (revised): a subscription started 2024-03-10 (legacy) buys 10 electronic signatures
+    # on 2024-05-01. The ledger, signature_cost and prorate all refuse it without a legacy
+    # price, and all price it at the given legacy price: 10 x 0.20 = 2.00; 3 licences at
+    # 4.00 bought 2024-06-16 in June: 3 x 4.00 x 15/30 = 6.00
+    started, bought = d("2024-03-10"), d("2024-05-01")
+    L = ledger_of([("2024-03-10", "subscribe", "", np.nan, 1, np.nan),
+                   ("2024-05-01", "buy", "electronic", 10, np.nan, np.nan),
+                   ("2024-05-02", "buy", "electronic", 10, np.nan, 0.20)])
+    assert L.ok.tolist() == [True, False, True] and "ES-1" in L.reason[1]
+    assert L.cost_cents.tolist()[2] == 200
+    s = esign.signature_cost("electronic", 10, bought, subscription_start=started)
+    assert not s.ok and "ES-1" in s.reason.item()
+    s = esign.signature_cost("electronic", 10, bought, 0.20, subscription_start=started)
+    assert s.ok and int(s.values) == 200
+    p = esign.prorate(3, d("2024-06-16"), d("2024-06-01"), d("2024-06-30"),
+                      subscription_start=started)
+    assert not p.ok and "ES-1" in p.reason.item()
+    p = esign.prorate(3, d("2024-06-16"), d("2024-06-01"), d("2024-06-30"), 4.0,
+                      subscription_start=started)
+    assert int(p.values) == 600
+    # ES-2: a legacy subscription cannot buy qualified signatures, in both
+    q = esign.signature_cost("qualified", 1, bought, 2.0, subscription_start=started)
+    assert not q.ok and q.reason.item().startswith("ES-2")
+
+
+def test_es1_an_empty_start_lets_the_purchase_date_stand_in_and_says_so():
+    r = esign.signature_cost("electronic", obj(100, 100), d("2024-05-01"),
+                             subscription_start=obj(None, "2024-04-01"))
+    assert r.values.tolist() == [3000, 3000]  # 100 x 0.30 (ES-7), new plan either way
+    assert r.notes.tolist() == [
+        "ES-1: no subscription start given - the purchase date stands in for it (new plan)",
+        ""]
+
+
+@given(start_day=st.integers(-200, 200), licences=st.integers(0, 500),
+       price=st.none() | st.decimals(0, 100, places=2))
+@settings(max_examples=150, deadline=None)
+def test_es1_plan_by_subscription_start_matches_reference(start_day, licences, price):
+    # bought 2024-06-16 in June; the subscription started start_day days from 2024-03-28
+    started = esign.NEW_PLAN_FROM + start_day
+    r = esign.prorate(licences, d("2024-06-16"), d("2024-06-01"), d("2024-06-30"),
+                      np.nan if price is None else float(price), subscription_start=started)
+    if started > d("2024-06-16"):
+        assert not r.ok and "after the purchase date" in r.reason.item()
+        return
+    if start_day < 0 and price is None:  # legacy without a price: ES-1
+        assert not r.ok and "legacy" in r.reason.item()
+        return
+    unit = Decimal("5.00") if price is None else price
+    assert r.ok and int(r.values) == half_up(Fraction(licences) * Fraction(unit) * 100
+                                              * Fraction(15, 30))

@@ -180,14 +180,16 @@ def test_ms10_bad_dates():
     assert np.isnat(r.values[0])
 
 
-def test_ms11_onesign_information_changes_no_amount():
+def test_ms11_a_onesign_certificate_is_no_billable_item():
     # MS-11 is information (certificate valid 3 years, not usable in Halcom Personal/
-    # Corporate/B2B): no item of the price list carries it, and a OneSign signature is
-    # 0.69 (MS-2) whatever else is said about the certificate.
+    # Corporate/B2B): no item of the price list carries it, so a "certificate" is an unknown
+    # item (an error, never 0), while its signatures are billed under MS-2: 3 x 0.69 = 2.07
     rules = {item.rule for item in builtin().in_force("msign", day("2026-01-01")).items.values()}
     assert rules == {f"MS-{n}" for n in range(1, 9)}
-    assert "MS-11" in msign.__doc__
-    assert eur(msign.overage("onesign", 1)) == ["0.69"]
+    r = msign.overage(["onesign", "onesign_certificate"], [3, 1])
+    assert r.ok.tolist() == [True, False]
+    assert int(r.values[0]) == 207
+    assert "unknown mSign item 'onesign_certificate'" in r.reason[1]
 
 
 def test_rule_ids_match_the_price_list():
@@ -410,3 +412,32 @@ def test_unit_prices_are_the_ones_overage_uses():
     assert r.ok.tolist() == [True, True, True, False, False]
     assert r.values[:3].tolist() == [2700, 33000, 456]
     assert r.reason[3].startswith("MS-8") and "unknown mSign item" in r.reason[4]
+
+
+# --- prices in force on the usage date (RULES.md, Money) -----------------------------------
+
+_DATED = TariffTable.from_rows([["code", "unit_price", "valid_from"],
+                                ["transaction", 0.27, None],
+                                ["transaction", 0.30, "2025-06-01"]])
+
+
+def test_a_dated_price_change_leaves_earlier_months_unchanged():
+    # Alpina: 1,250 used, 1,000 included. May: 250 x 0.27 = 67.50 (MS-1); with the row
+    # "transaction 0.30 from 2025-06-01" June is 250 x 0.30 = 75.00, and May stays 67.50
+    months = np.array(["2025-05-01", "2025-06-01"], dtype="datetime64[D]")
+    assert eur(msign.overage("transaction", 1250, 1000, date=months)) == ["67.50", "67.50"]
+    assert eur(msign.overage("transaction", 1250, 1000, date=months, tariff=_DATED)) == \
+        ["67.50", "75.00"]
+
+
+@given(used=st.integers(0, 10**7), included=st.integers(0, 10**7),
+       month=st.integers(0, 23))
+@settings(max_examples=150, deadline=None)
+def test_month_pricing_matches_a_decimal_reference(used, included, month):
+    # the month's first day picks the row: before 2025-06 0.27, from then 0.30 (MS-1)
+    first = np.datetime64("2024-07", "M") + month
+    price = Decimal("0.30") if first >= np.datetime64("2025-06", "M") else Decimal("0.27")
+    want = (max(0, used - included) * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    r = msign.overage("transaction", used, included, date=first.astype("datetime64[D]"),
+                      tariff=_DATED)
+    assert r.ok and Decimal(int(r.values)) / 100 == want

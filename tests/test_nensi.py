@@ -162,10 +162,13 @@ def test_ne11_web_service_exports():
 
 
 def test_ne11_holders_own_products_not_charged():
-    # NE-11: the same exports of the holder's own products: 0.00 each; entries are still paid
+    # NE-11: exports of data about the holder's own products: 0.00; entries are still paid.
+    # NE-7/NE-11 decision: codebook items are no one's product and always charged:
+    # 7 x 0.5570 = 3.899 -> 3.90
     r = nensi.charge(["export_basic", "export_detail", "export_codebook", "entry"],
                      [1000, 3, 7, 1], True)
-    assert eur(r) == ["0.00", "0.00", "0.00", "22.28"]
+    assert eur(r) == ["0.00", "0.00", "3.90", "22.28"]
+    assert nensi.OWN_PRODUCT_EXPORTS == ("export_basic", "export_detail")
 
 
 def test_charge_bad_input_per_element():
@@ -304,3 +307,54 @@ def test_maintenance_matches_decimal_reference(price, rows):
 def test_every_charge_code_for_one_unit(code, qty, cents):
     # one unit: 22.2790 -> 22.28, 10.0000, 0.1112 -> 0.11, 2.2280 -> 2.23, 0.5570 -> 0.56
     assert int(nensi.charge(code, qty).values) == cents
+
+
+# --- NE-10 life cycle (RULES.md decision) ---------------------------------------------------
+
+def test_ne10_deactivation_stops_maintenance_after_its_month():
+    # 40 products entered 2025-03-12, deactivated 2025-06-10: 40 x 1.1140 = 44.56 in April,
+    # May and June (the deactivation month), 0.00 from July
+    months = days("2025-03-01", "2025-04-01", "2025-06-30", "2025-07-01", "2025-12-01")
+    r = nensi.maintenance(days("2025-03-12"), months, 40,
+                          deactivation_date=days("2025-06-10"))
+    assert eur(r) == ["0.00", "44.56", "44.56", "0.00", "0.00"]
+
+
+def test_ne10_reactivation_resumes_the_month_after():
+    # deactivated 2025-06-10, reactivated 2025-09-03: nothing July..September, 44.56 from
+    # October (the activation fee 40 x 22.2790 = 891.16 is the 'activation' charge)
+    months = days("2025-07-01", "2025-09-01", "2025-10-01")
+    r = nensi.maintenance(days("2025-03-12"), months, 40, deactivation_date=days("2025-06-10"),
+                          reactivation_date=days("2025-09-03"))
+    assert eur(r) == ["0.00", "0.00", "44.56"]
+    assert eur(nensi.charge("activation", 40, date=days("2025-09-03"))) == ["891.16"]
+
+
+def test_ne10_life_cycle_bad_dates_are_errors():
+    r = nensi.maintenance(days("2025-03-12"), days("2025-08-01"), 1,
+                          deactivation_date=days("2025-02-01", "NaT", "2025-06-10"),
+                          reactivation_date=days("NaT", "2025-07-01", "2025-05-01"))
+    assert r.ok.tolist() == [False, False, False]
+    assert "before the product's entry" in r.reason[0]
+    assert "needs the deactivation_date" in r.reason[1]
+    assert "reactivation_date is before deactivation_date" in r.reason[2]
+
+
+@given(entry=st.integers(0, 30), off=st.integers(0, 30), back=st.integers(-1, 30),
+       billed=st.integers(0, 36), products=st.integers(0, 10**6))
+@settings(max_examples=150, deadline=None)
+def test_ne10_life_cycle_matches_a_month_by_month_reference(entry, off, back, billed,
+                                                            products):
+    # months counted from 2023-01; entry on the 15th, deactivation on the 20th, reactivation
+    # on the 25th; back == -1: no reactivation
+    base = np.datetime64("2023-01", "M")
+    on = lambda m, d: (base + m).astype("datetime64[D]") + (d - 1)  # noqa: E731
+    off, back = entry + off, (None if back < 0 else entry + off + back)
+    due = entry < billed <= off or (back is not None and billed > back)
+    want = (products * Decimal("1.1140") if due else Decimal(0)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP)
+    r = nensi.maintenance(on(entry, 15), on(billed, 1), products,
+                          deactivation_date=on(off, 20),
+                          reactivation_date=np.datetime64("NaT", "D") if back is None
+                          else on(back, 25))
+    assert r.ok and Decimal(int(r.values)) / 100 == want

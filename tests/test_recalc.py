@@ -111,8 +111,9 @@ def test_signatures_follow_the_module(standin):
 def test_signatures_of_tarifa_functions():
     sigs = {s.name: s for s in lo_bridge.signatures("udfs.functions")}
     over = sigs["MSIGN_OVERAGE"]
-    assert over.params == ("item", "used", "included", "package", "unit_price", "tariff")
-    assert over.optional == (False, False, True, True, True, True)
+    assert over.params == ("item", "used", "included", "package", "unit_price", "tariff",
+                           "month")
+    assert over.optional == (False, False, True, True, True, True, True)
     assert "MSIGN_OVERAGE_CHECK" in sigs and "NENSI_MAINT" in sigs
 
 

@@ -71,7 +71,7 @@ def test_server_metadata_lists_the_functions_with_their_docs(client):
     assert "MS-1" in overage["description"]
     params = [(p["name"], p.get("optional", False)) for p in overage["parameters"]]
     assert params == [("item", False), ("used", False), ("included", True), ("package", True),
-                      ("unit_price", True), ("tariff", True)]
+                      ("unit_price", True), ("tariff", True), ("month", True)]
     assert all(p["description"] for f in meta["functions"] for p in f["parameters"])
     assert {"MSIGN_OVERAGE_CHECK", "NENSI_ANNUAL", "ESIGN_PRORATE"} <= set(functions)
 

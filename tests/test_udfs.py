@@ -78,6 +78,55 @@ def test_ms8_sms_needs_a_price_never_zero():
     assert one("MSIGN_OVERAGE", "sms", 101, 0, None, None, tariff) == 4.55
 
 
+def test_msign_month_prices_with_the_tariff_rows_in_force_in_the_usage_month():
+    # "Prices in force on the usage date": transaction 0.27, and 0.30 from 2025-06-01.
+    # Alpina, 1,250 used, 1,000 included: May 250 x 0.27 = 67.50, June 250 x 0.30 = 75.00;
+    # any day of the month stands for it (2025-05-31 is priced on 2025-05-01)
+    tariff = [["code", "unit_price", "valid_from"], ["transaction", 0.27, None],
+              ["transaction", 0.30, serial("2025-06-01")]]
+    months = [[serial("2025-05-01")], [serial("2025-05-31")], [serial("2025-06-01")]]
+    assert call("MSIGN_OVERAGE", "transaction", 1250, 1000, None, None, tariff, months) == \
+        [[67.50], [67.50], [75.00]]
+    assert why("MSIGN_OVERAGE", "transaction", 1250, 1000, None, None, tariff, months) == \
+        ["OK"] * 3
+    # MSIGN_BILL: the unit price column shows the month's price too
+    bill = call("MSIGN_BILL", [["transaction"], ["transaction"]], 1250, 1000, None, None,
+                tariff, [[serial("2025-05-15")], [serial("2025-06-15")]])
+    assert [r[4:] for r in bill] == [[0.27, 67.50], [0.30, 75.00]]
+    assert why("MSIGN_BILL", "transaction", 1250, 1000, None, None, tariff,
+               serial("2025-05-15")) == ["OK"]
+    # the built-in list: 0.27 in any month; a month that is no date is #VALUE!
+    assert one("MSIGN_OVERAGE", "transaction", 1250, 1000, None, None, None,
+               serial("2025-05-01")) == 67.50
+    assert one("MSIGN_OVERAGE", "transaction", 1250, 1000, None, None, None, "May") == VALUE
+
+
+def test_ne10_maintenance_life_cycle():
+    # NE-10 life cycle: 10 products entered 2024-03-03, deactivated 2024-05-20, reactivated
+    # 2024-08-05: 10 x 1.1140 = 11.14 in April and May, nothing June..August, 11.14 again
+    # from September
+    months = [[serial(f"2024-{m:02d}-15")] for m in range(3, 11)]
+    got = call("NENSI_MAINT", "2024-03-03", months, 10, None, serial("2024-05-20"),
+               serial("2024-08-05"))
+    assert [r[0] for r in got] == [0.0, 11.14, 11.14, 0.0, 0.0, 0.0, 11.14, 11.14]
+    # record only, activated 2024-04-20, deactivated 2024-06-01: May and June only
+    got = call("NENSI_MAINT_RECORD", "2023-11-02", "2024-04-20", months, 2, None,
+               serial("2024-06-01"))
+    assert [r[0] for r in got] == [0.0, 0.0, 2.23, 2.23, 0.0, 0.0, 0.0, 0.0]
+    # a reactivation without a deactivation, and a deactivation before entry, are errors
+    assert one("NENSI_MAINT", "2024-03-03", "2024-06-01", 1, None, None,
+               serial("2024-05-01")) == NUM
+    assert "NE-10" in why("NENSI_MAINT", "2024-03-03", "2024-06-01", 1, None,
+                          serial("2024-02-01"))[0]
+
+
+def test_ne11_codebook_items_are_charged_to_holders_too():
+    # NE-7/NE-11 decision: 7 codebook items x 0.5570 = 3.899 -> 3.90 even for own products;
+    # 3 detailed exports of own products: 0.00
+    assert call("NENSI_CHARGE", [["export_codebook"], ["export_detail"]], [[7], [3]],
+                True) == [[3.90], [0.0]]
+
+
 def test_tariff_table_replaces_the_builtin_price():
     # a workbook table pricing transactions at 0.25: 20 x 0.25 = 5.00 instead of 5.40
     assert one("MSIGN_OVERAGE", "transaction", 120, 100, None, None,
@@ -228,8 +277,57 @@ def test_es1_ledger_legacy_subscription_is_na_with_or_without_the_template_table
         assert rows[2] == [NA] * 6
         reason = why("ESIGN_LEDGER", *args, *tariff)[2]
         assert "ES-1" in reason and "give unit_price" in reason
-    # ESIGN_SIGNATURES keeps the plan of the purchase date: 10 x 0.30 = 3.00
+    # ES-1 (revised): ESIGN_SIGNATURES given the subscription's start agrees with the ledger
+    # (#N/A, legacy); only without it does the purchase date stand in (new plan: 10 x 0.30 =
+    # 3.00), and its Check says so
+    started = serial("2024-03-01")
+    assert one("ESIGN_SIGNATURES", "electronic", 10, "2024-05-01", None, table, started) == NA
+    assert "ES-1" in why("ESIGN_SIGNATURES", "electronic", 10, "2024-05-01", None, table,
+                         started)[0]
     assert one("ESIGN_SIGNATURES", "electronic", 10, "2024-05-01", None, table) == 3.00
+    assert why("ESIGN_SIGNATURES", "electronic", 10, "2024-05-01", None, table) == [
+        "OK - ES-1: no subscription start given - the purchase date stands in for it "
+        "(new plan)"]
+
+
+def test_es1_revised_licences_follow_the_subscription_start():
+    # ES-1 (revised): 3 licences bought 2024-06-16 (monthly period June) for a subscription
+    # started 2024-01-10 are legacy: #N/A without a price, 3 x 4.00 x 15/30 = 6.00 with one;
+    # started 2024-04-01: the new plan, 3 x 5.00 x 15/30 = 7.50 (ES-15)
+    period = ("2024-06-16", "2024-06-01", "2024-06-30")
+    starts = [[serial("2024-01-10")], [serial("2024-04-01")], [None]]
+    three = [[3]] * 3  # a column (a row whose every range is empty would be a blank row)
+    assert call("ESIGN_PRORATE", three, *period, None, None, starts) == [[NA], [7.50], [7.50]]
+    assert call("ESIGN_PRORATE", three, *period, 4, None, starts) == [[6.00], [6.00], [6.00]]
+    reasons = why("ESIGN_PRORATE", three, *period, None, None, starts)
+    assert "ES-1: this subscription started before 2024-03-28" in reasons[0]
+    assert reasons[1] == "OK"
+    assert reasons[2].startswith("OK - ES-1: no subscription start given")
+    # ESIGN_LICENCES: the same, and ES-3 (plan tier) applies to the new plan only
+    lic = ("professional", *period)
+    assert call("ESIGN_LICENCES", three, 5, *lic, None, None, starts) == \
+        [[NA], [7.50], [7.50]]
+    assert one("ESIGN_LICENCES", 3, 5, "personal", *period, 4, None,
+               serial("2024-01-10")) == 6.00  # legacy: ES-3 is the new plan's rule
+    assert one("ESIGN_LICENCES", 3, 5, "personal", *period, 4, None,
+               serial("2024-04-01")) == NUM  # ES-3
+    # a subscription that starts after the purchase is an error
+    assert one("ESIGN_PRORATE", 3, *period, None, None, serial("2024-06-20")) == NUM
+
+
+def test_es13_ledger_refuses_a_licence_reduction_mid_period():
+    # ES-13: 5 licences; a reduction to 2 on 2024-06-10 (mid-period) is refused; on the
+    # renewal date 2024-07-01 (period_start of the new period) it is accepted
+    rows = call("ESIGN_LEDGER", [["A"]] * 4,
+                [["2024-06-01"], ["2024-06-10"], ["2024-07-01"], ["2024-07-02"]],
+                [["subscribe"], ["licences"], ["licences"], ["licences"]],
+                None, None, [[5], [2], [2], [4]], None, None,
+                [[None], [serial("2024-06-01")], [serial("2024-07-01")],
+                 [serial("2024-07-01")]])
+    assert [r[4] for r in rows] == [5.0, NUM, 2.0, 4.0]  # raising is allowed any day (ES-12)
+    reason = why("ESIGN_LEDGER", [["A"]] * 2, [["2024-06-01"], ["2024-06-10"]],
+                 [["subscribe"], ["licences"]], None, None, [[5], [2]])[1]
+    assert reason.startswith("ES-13: licences can be reduced (5 -> 2) only at the end")
 
 
 def test_es13_reduction_takes_effect_at_renewal():
@@ -414,15 +512,19 @@ def test_functions_work_as_plain_python_without_xlwings_server():
 
 # --- what Excel's function wizard shows ----------------------------------------------------------
 
-DESIGN_SIGNATURES = {
-    "MSIGN_OVERAGE": ["item", "used", "included", "package", "unit_price", "tariff"],
+DESIGN_SIGNATURES = {  # DESIGN.md's contract; issue 10 added the trailing optional dates
+    "MSIGN_OVERAGE": ["item", "used", "included", "package", "unit_price", "tariff", "month"],
     "MSIGN_SWITCH_DATE": ["request_date"],
     "MSIGN_REKONO_TX": ["documents", "signers"],
     "ESIGN_PRORATE": ["licences", "purchase_date", "period_start", "period_end",
-                      "monthly_price", "tariff"],
-    "NENSI_MAINT": ["entry_date", "billing_month", "products", "tariff"],
+                      "monthly_price", "tariff", "subscription_start"],
+    "NENSI_MAINT": ["entry_date", "billing_month", "products", "tariff", "deactivation_date",
+                    "reactivation_date"],
     "NENSI_ANNUAL": ["service", "start_date", "units", "tariff"],
 }
+# Optional arguments added after the trailing tariff (issue 10): old formulas keep working.
+AFTER_TARIFF = {"month", "subscription_start", "deactivation_date", "reactivation_date",
+                "period_start"}
 DESIGN_REQUIRED = {"MSIGN_OVERAGE": 2, "MSIGN_SWITCH_DATE": 1, "MSIGN_REKONO_TX": 1,
                    "ESIGN_PRORATE": 4, "NENSI_MAINT": 2, "NENSI_ANNUAL": 2}
 
@@ -463,7 +565,10 @@ def test_metadata_every_function_documented_with_check_companion():
         assert len(f["description"]) <= 255 and len(check["description"]) <= 255
         if "EUR" in f["description"] and name not in ("TARIFA_VAT", "NENSI_DISCOUNT",
                                                       "ESIGN_LEDGER"):
-            assert f["parameters"][-1]["name"] == "tariff", name  # DESIGN.md: trailing tariff
+            names_ = [p["name"] for p in f["parameters"]]  # DESIGN.md: trailing tariff
+            assert "tariff" in names_ and set(names_[names_.index("tariff") + 1:]) \
+                <= AFTER_TARIFF, name
+            assert all(p.get("optional") for p in f["parameters"][names_.index("tariff"):])
 
 
 # --- robustness ----------------------------------------------------------------------------------
