@@ -12,6 +12,8 @@ COMMANDS = {
     "build": ("addin.build", "build the Excel template dist/Tarifa.xlsx"),
     "new": ("addin.new", "write a fresh working copy of the template (never over a file)"),
     "bill": ("addin.billing", "bill one month of a workbook's usage sheets"),
+    "invoice": ("addin.invoicing", "write a month's e-invoices (CII XML + Factur-X PDF)"),
+    "quote": ("addin.invoicing", "write the Quote sheet as a PDF quote"),
     "recalc": ("addin.recalc", "recalculate a workbook in headless LibreOffice"),
     "lite": ("addin.lite", "generate the xlwings Lite bundle (main.py + requirements.txt)"),
     "serve": ("addin.server", "start xlwings Server with Tarifa's functions on 127.0.0.1"),
