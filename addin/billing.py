@@ -11,6 +11,7 @@ some customers held back by bad rows, 1 nothing written (unreadable input, bad a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from workbook.billrun import BillRun, price_month
 from workbook.bills import summary_rows, write_bills
-from workbook.usage import WorkbookError, read_template
+from workbook.reading import Limits, parse_size
+from workbook.usage import read_template
 
 HELD = 2
 SHOWN = 50  # bad rows listed on screen; all of them are in the Problems sheet
@@ -32,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true",
                         help="print nothing but errors (and one line when bad rows hold "
                              "customers back); the exit status says how it went")
+    parser.add_argument("--max-size", default="1G", metavar="SIZE",
+                        help="refuse a workbook that expands to more than SIZE (default 1G; "
+                             "a zip bomb is refused before anything is read)")
 
 
 def parse_month(text: str) -> dt.date:
@@ -51,15 +56,22 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def bill_workbook(src: Path, month: dt.date, dst: Path) -> BillRun:
-    """Read ``src``, price ``month``, write ``dst``; the run (raises ValueError on bad input)."""
+def bill_workbook(src: Path, month: dt.date, dst: Path, limits: Limits | None = None) -> BillRun:
+    """Read ``src``, price ``month``, write ``dst``; the run (raises ValueError on bad input:
+    ``workbook.reading.WorkbookError`` for a file refused, with one line saying why)."""
     if same_file(src, dst):
         raise ValueError(f"refusing to write the bills over the input {src}: give another -o")
     if dst.suffix.lower() != ".xlsx":
         raise ValueError(f"-o {dst}: the bills workbook must be an .xlsx file")
-    run = price_month(read_template(src), month)
+    run = price_month(read_template(src, limits), month)
     write_bills(run, dst, source=src.name)
     return run
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e) if not isinstance(e, OSError) or not e.strerror else \
+        f"{e.filename or ''}: {e.strerror}".lstrip(": ")
+    return " ".join(text.split()) or type(e).__name__
 
 
 def format_table(run: BillRun) -> str:
@@ -82,12 +94,22 @@ def format_table(run: BillRun) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         month = parse_month(args.month)
-        run_ = bill_workbook(args.workbook, month, args.output)
-    except (ValueError, OSError) as e:
-        if isinstance(e, WorkbookError) or isinstance(e, (ValueError, OSError)):
-            print(f"tarifa bill: {e}", file=sys.stderr)
-            return 1
-        raise
+        limits = dataclasses.replace(Limits(), total_bytes=parse_size(args.max_size))
+        run_ = bill_workbook(args.workbook, month, args.output, limits)
+    except (ValueError, OSError) as e:  # WorkbookError is a ValueError: one line, no trace
+        print(f"tarifa bill: {_one_line(e)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"tarifa bill: {args.workbook}: out of memory while reading it; nothing written",
+              file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug: still one line and exit 1 (TARIFA_DEBUG=1 shows the trace)
+        if os.environ.get("TARIFA_DEBUG"):
+            raise
+        print(f"tarifa bill: {args.workbook}: unexpected error, nothing written "
+              f"({type(e).__name__}: {_one_line(e)}); TARIFA_DEBUG=1 shows where",
+              file=sys.stderr)
+        return 1
     if args.quiet:  # nothing on stdout; the exit status tells, a held bill gets one line
         if run_.problems:
             print(f"tarifa bill: {len(run_.problems)} bad row(s) in {month:%Y-%m}, their "

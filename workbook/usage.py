@@ -1,25 +1,26 @@
 """Read the template's Excel Tables (usage, tariffs, VAT rates) from an .xlsx file.
 
-python-calamine reads the values fast (100k rows in about a second) but shows an error cell as
-an empty one; an input cell holding #N/A must never count as "empty" (an optional argument
-would silently take its default), so the sheets' XML is scanned once for error cells and
-those cells are reported with the row.
+Everything goes through ``workbook.reading`` first: the zip's limits, damaged or hostile
+parts and the Tables' ranges are refused there with one line (``WorkbookError``); only the
+Tables' own cells are then handed to python-calamine (fast: 100k rows in about a second).
+calamine shows an error cell, a formula without a saved value, or text of spaces as a value
+it is not (empty, or text the functions take as empty); such cells are noted while copying
+and reported with their row and the reason (``Table.errors``), never read as "empty".
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
+import io
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import python_calamine as pc
 
 from workbook import layout as L
+from workbook.reading import Archive, Limits, WorkbookError, read_structure
+from workbook.reading.extract import Extract, extract
 
-
-class WorkbookError(ValueError):
-    """The file is not a workbook `tarifa bill` can read (missing table or column)."""
+__all__ = ["INPUT_TABLES", "Table", "WorkbookError", "read_tables", "read_template"]
 
 
 @dataclass
@@ -66,79 +67,65 @@ class Table:
                                   for r in self.rows]
 
 
-def read_tables(path: Path, names: tuple[str, ...]) -> dict[str, Table]:
-    """The Tables ``names`` of the workbook at ``path``; WorkbookError if one is missing."""
+def read_tables(path: Path, names: tuple[str, ...],
+                limits: Limits | None = None) -> dict[str, Table]:
+    """The Tables ``names`` of the workbook at ``path``; WorkbookError (one line) if one is
+    missing or the file is refused (``workbook.reading``: zip limits, damaged or hostile parts,
+    Table ranges)."""
     path = Path(path)
-    try:
-        wb = pc.CalamineWorkbook.from_path(str(path), load_tables=True)
-    except Exception as e:  # calamine raises its own error types for broken files
-        raise WorkbookError(f"{path}: cannot read it as an .xlsx workbook ({e})") from None
-    try:
-        known = set(wb.table_names)
-        missing = [n for n in names if n not in known]
+    with Archive.open(path, limits) as archive:
+        structure = read_structure(archive)
+        missing = [n for n in names if n not in structure.tables]
         if missing:
             raise WorkbookError(f"{path} has no table {', '.join(missing)}: is it a Tarifa "
                                 "template (tarifa build)?")
+        copy = extract(archive, structure, names)
+    try:
+        return _read_copy(copy, names)
+    except WorkbookError:
+        raise
+    except BaseException as e:  # calamine's errors, and its Rust panics (a BaseException)
+        if isinstance(e, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        detail = str(e).splitlines()[0] if str(e) else "no detail"
+        raise WorkbookError(f"{path}: cannot read its cells ({type(e).__name__}: "
+                            f"{detail})") from None
+
+
+def _read_copy(copy: Extract, names: tuple[str, ...]) -> dict[str, Table]:
+    wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(copy.data), load_tables=True)
+    try:
         out = {}
-        sheets_with_errors = _error_cells(path)
         for name in names:
-            t = wb.get_table_by_name(name)
-            (r0, c0), _end = t.start, t.end  # calamine: the first DATA row, 0-based
-            rows = [list(r) for r in t.to_python()]
+            part = copy.tables[name]
+            rows = [list(r) for r in wb.get_table_by_name(name).to_python()]
+            r0, c0 = part.first_data_row - 1, part.c1 - 1  # 0-based first data row, column
             errors = {}
-            for (r, c), code in sheets_with_errors.get(t.sheet, {}).items():
-                i, j = r - r0, c - c0
-                if 0 <= i < len(rows) and 0 <= j < len(t.columns):
+            for (r, c), code in copy.notes.get(name, {}).items():
+                i, j = r - 1 - r0, c - 1 - c0
+                if 0 <= i < len(rows) and 0 <= j < len(part.columns):
                     errors[(i, j)] = code
-            out[name] = Table(name, t.sheet, [str(h) for h in t.columns], rows, r0 + 1, c0,
-                              errors)
+            _finite(rows, errors)
+            out[name] = Table(name, part.sheet, list(part.columns), rows, r0 + 1, c0, errors)
         return out
     finally:
         wb.close()
 
 
-_CELL_ERROR = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?'
-                         rb'</f>)?<v>([^<]*)</v>', re.S)
-_SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_REL = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
-_REL2 = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+_INF = float("inf")
 
 
-def _error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """Per sheet name: the 0-based (row, column) of every cell holding an Excel error."""
-    out: dict[str, dict[tuple[int, int], str]] = {}
-    with zipfile.ZipFile(path) as z:
-        names = set(z.namelist())
-        book = z.read("xl/workbook.xml")
-        rels = z.read("xl/_rels/workbook.xml.rels")
-        targets = {i.decode(): t.decode() for i, t in _REL.findall(rels)}
-        targets.update({i.decode(): t.decode() for t, i in _REL2.findall(rels)})
-        for sheet, rid in _SHEET.findall(book):
-            target = targets.get(rid.decode(), "")
-            member = (target.lstrip("/") if target.startswith("/")
-                      else str(PurePosixPath("xl") / target))
-            if member not in names:
-                continue
-            data = z.read(member)
-            if b't="e"' not in data:
-                continue
-            cells = {}
-            for col, row, code in _CELL_ERROR.findall(data):
-                cells[(int(row) - 1, _col_index(col.decode()))] = code.decode()
-            out[_unescape(sheet.decode())] = cells
-    return out
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
+def _finite(rows: list[list[object]], errors: dict[tuple[int, int], str]) -> None:
+    """nan and inf (a number cell holding "nan" or 1E+999) are no numbers: noted, shown
+    empty; -0.0 is 0."""
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if v.__class__ is float and (v != v or v in (_INF, -_INF) or v == 0.0):
+                if v == 0.0:
+                    row[j] = 0.0
+                else:
+                    errors.setdefault((i, j), f"a number that is not finite ({v})")
+                    row[j] = ""
 
 
 TARIFF_TABLES = tuple(L.TARIFF_FOR.values())
@@ -146,7 +133,7 @@ INPUT_TABLES = tuple(t.name for t in L.USAGE_TABLES) + TARIFF_TABLES + (
     L.VAT.name, L.DISCOUNTS_TABLE.name)
 
 
-def read_template(path: Path) -> dict[str, Table]:
+def read_template(path: Path, limits: Limits | None = None) -> dict[str, Table]:
     """Every Table `tarifa bill` needs: usage, the tariffs the functions get, VAT rates and
     NENSI discount tiers."""
-    return read_tables(path, INPUT_TABLES)
+    return read_tables(path, INPUT_TABLES, limits)
