@@ -180,9 +180,11 @@ def _qty(value: object, empty: float | None = None) -> float:
 
 
 def _blank_rows(t: Table, inputs: tuple[str, ...]) -> list[bool]:
-    """Rows whose every input is empty: a worksheet function shows "" there; not billed."""
+    """Rows whose every input is empty: a worksheet function shows "" there; not billed.
+    A cell the reader noted (an error value, a formula without a saved value) is not empty."""
     idx = [t.index(h) for h in inputs]
-    return [all(r[j] in ("", None) for j in idx) for r in t.rows]
+    return [all(r[j] in ("", None) and (i, j) not in t.errors for j in idx)
+            for i, r in enumerate(t.rows)]
 
 
 class Pricer:

@@ -33,7 +33,9 @@ class Table:
     rows: list[list[object]]
     first_row: int  # 1-based sheet row of the first data row
     first_col: int  # 0-based sheet column of the first column
-    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row idx, col idx)
+    # (row idx, col idx) -> why the cell has no value (shown ""): an error value, a formula
+    # without a saved value, text of spaces, nan; never to be read as an empty cell
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def index(self, header: str) -> int:
         try:
@@ -105,6 +107,7 @@ def _read_copy(copy: Extract, names: tuple[str, ...]) -> dict[str, Table]:
                 i, j = r - 1 - r0, c - 1 - c0
                 if 0 <= i < len(rows) and 0 <= j < len(part.columns):
                     errors[(i, j)] = code
+                    rows[i][j] = ""  # its value is no value (nan read as a date, " "): the note
             _finite(rows, errors)
             out[name] = Table(name, part.sheet, list(part.columns), rows, r0 + 1, c0, errors)
         return out

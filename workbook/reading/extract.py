@@ -11,7 +11,8 @@ are refused in ``structure``).
 While copying, the cells the reader would show wrongly are noted per (row, column) with the
 reason a person can act on (``notes``): an error value (calamine shows it empty), a formula
 without a saved value (calamine shows it empty, an optional argument would take its default),
-text of spaces only or empty text (the functions treat both as an empty cell).
+text of spaces only or empty text (the functions treat both as an empty cell), a number that
+is nan or infinite (calamine reads nan in a date cell as 30 Dec 1899).
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ _BLANK_STR = re.compile(rb'<c\s([^>]*?\bt="str"[^>]*)>' + _FORMULA
                         + rb'?\s*(?:<v\s*/>|<v>([ \t\r\n]*)</v>)\s*</c>')
 _BLANK_INLINE = re.compile(rb'<c\s([^>]*?\bt="inlineStr"[^>]*)>\s*<is>\s*(?:<t(?:\s[^>]*)?'
                            rb'(?:/>|>([ \t\r\n]*)</t>)\s*)?</is>\s*</c>')
+_NUMBER_HINT = re.compile(rb"<v>[^<]*(?:[nNiI]|[eE]\+?[0-9]{3})")
+_NOT_FINITE = re.compile(rb'<c\s([^>]*)>' + _FORMULA + rb'?\s*<v>\s*([^<]*(?:[nNiI]|[eE]\+?'
+                         rb'[0-9]{3})[^<]*)</v>')
+_TEXT_TYPES = re.compile(rb'\bt="(?:s|str|inlineStr|e|b)"')
 _SHARED = re.compile(rb'<c\s([^>]*?\bt="s"[^>]*)>\s*<v>\s*([0-9]+)\s*</v>')
 _SI = re.compile(rb"<si\b[^>]*?(?:/>|>(.*?)</si>)", re.S)
 _T = re.compile(rb"<t\b[^>]*>([^<]*)</t>")
 
+_INF = float("inf")
 NO_VALUE = ("a formula without a saved value: open and save the workbook in Excel, or run "
             "`tarifa recalc` first")
 EMPTY_TEXT = 'empty text (""), not an empty cell: clear the cell or enter a value'
@@ -186,6 +192,16 @@ def _notes(span: bytes, blank_shared: dict[int, str]) -> dict[tuple[int, int], s
         for m in _BLANK_INLINE.finditer(span):
             text = (m[2] or b"").decode()
             note(m[1], SPACES.format(text) if text else EMPTY_TEXT)
+    if _NUMBER_HINT.search(span):  # calamine reads nan in a date cell as 30 Dec 1899
+        for m in _NOT_FINITE.finditer(span):
+            if _TEXT_TYPES.search(m[1]):
+                continue
+            try:
+                number = float(m[2])
+            except ValueError:
+                continue  # not a number at all: calamine's own error
+            if number != number or number in (_INF, -_INF):
+                note(m[1], f"a number that is not finite ({number})")
     if blank_shared:
         for m in _SHARED.finditer(span):
             text = blank_shared.get(int(m[2]))
