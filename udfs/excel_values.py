@@ -506,6 +506,18 @@ class ExcelGrid(list):
 
     date_columns: tuple[int, ...] = ()
     first_problem: str = ""
+    # Why each element is an error ("" where it is not), flat; ``elements_per_row`` elements
+    # make one row of the grid (0: one element per row, as in a spilled bill).
+    element_reasons: Sequence[str] = ()
+    elements_per_row: int = 0
+
+    def reason_at(self, row: int, column: int) -> str:
+        """Why cell (row, column) is an error, for runtimes that show a reason per cell (the
+        Server's JavaScript); the first problem where elements do not map to cells."""
+        if not len(self.element_reasons):
+            return self.first_problem
+        i = row * self.elements_per_row + column if self.elements_per_row else row
+        return str(self.element_reasons[i]) if i < len(self.element_reasons) else ""
 
 
 def column_values(values: np.ndarray, kind: str) -> list[object]:

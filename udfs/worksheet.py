@@ -335,10 +335,15 @@ def _values(spec: _Spec, out: _Outcome) -> xv.ExcelGrid:
             cols.append(xv.column_values(np.broadcast_to(vals, shape).reshape(-1), kind))
             if kind == "date":
                 dates.append(j)
-        return xv.build_grid(cols, bad, codes, blank, tuple(dates), first)
+        rows = xv.build_grid(cols, bad, codes, blank, tuple(dates), first)
+        rows.element_reasons = marks.reason.reshape(-1)  # one element per row
+        return rows
     col = xv.column_values(np.broadcast_to(value.values, shape).reshape(-1), value.kind)
     grid = xv.build_grid([col], bad, codes, blank, (0,) if value.kind == "date" else (), first)
-    return xv.as_rows(grid, shape)
+    rows = xv.as_rows(grid, shape)
+    rows.element_reasons = marks.reason.reshape(-1)
+    rows.elements_per_row = shape[-1] if shape else 1  # as as_rows lays them out
+    return rows
 
 
 def _block(block: Block, marks: xv.Marks, first: str) -> xv.ExcelGrid:
