@@ -1,14 +1,11 @@
 """xlwings Server with Tarifa's worksheet functions: ``tarifa serve``.
 
-A small FastAPI app that speaks the protocol of xlwings Server's Office.js add-in, so that
-Excel (Windows, Mac, web) loads Tarifa's functions as native custom functions:
-
-    GET  /xlwings/custom-functions-meta  the functions' metadata (custom_functions_meta)
-    GET  /xlwings/custom-functions-code  the JavaScript that registers each function with Excel
-    POST /xlwings/custom-functions-call  one function call (custom_functions_call)
-    GET  /taskpane                        the add-in's page (it loads Office.js and the code above)
-    GET  /manifest.xml                    the add-in manifest to sideload into Excel
-    GET  /icon-<size>.png                 the add-in's icons (16, 32, 64, 80 px)
+A small FastAPI app (``app``) that speaks the protocol of xlwings Server's Office.js add-in, so
+that Excel (Windows, Mac, web) loads Tarifa's functions as native custom functions; signed-in
+users only (``auth``: Microsoft Entra ID), run by uvicorn with one or several worker processes.
+Modules: ``settings`` (options and environment), ``auth``, ``calls`` (one call, off the event
+loop), ``app``, ``protocol`` (connection deadlines), ``assets`` (manifest, pages, icons) and
+``functions.js`` (the JavaScript Excel runs).
 
 The endpoint paths are those of the xlwings-server project. The JavaScript is Tarifa's own:
 the xlwings 0.37.8 wheel lacks the ``custom_functions_code.js`` that
@@ -17,7 +14,8 @@ xlwings-server repository expects that project's other scripts (xlwings.js, sock
 
 Formulas are typed with the manifest's namespace: ``=TARIFA.MSIGN_OVERAGE("transaction", 120,
 100)``. Excel loads Office add-ins only over HTTPS: pass a certificate (``--ssl-certfile``,
-``--ssl-keyfile``, e.g. made with mkcert) or put an HTTPS proxy in front (docs/runtimes.md).
+``--ssl-keyfile``, e.g. made with mkcert) or put an HTTPS proxy in front (docs/runtimes.md,
+"Deploying for a company").
 
 Licence: xlwings Server is xlwings PRO code, free under the PolyForm Noncommercial licence
 (``XLWINGS_LICENSE_KEY=noncommercial``); commercial use needs a paid xlwings PRO key.
@@ -28,81 +26,30 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
-import uuid
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
-from fastapi import Body, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from addin.server import assets
+from addin.server.settings import (
+    AUTH_ENTRAID,
+    AUTH_NONE,
+    DEFAULT_HOST,
+    DEFAULT_MAX_BODY_MB,
+    DEFAULT_NAMESPACE,
+    DEFAULT_PORT,
+    Settings,
+)
 
-from addin import server_assets as assets
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-DEFAULT_NAMESPACE = "TARIFA"
 META_PATH, CODE_PATH, CALL_PATH = assets.META_PATH, assets.CODE_PATH, assets.CALL_PATH
-ICON_SIZES = (16, 32, 64, 80)
-
-# Office: a custom-functions namespace has at most 32 characters; we also keep it to
-# letters, digits and underscores so that it is a valid formula prefix (TARIFA.MSIGN_...).
-_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-
 LICENCE_NOTE = ("xlwings Server is xlwings PRO: free for noncommercial use "
                 "(XLWINGS_LICENSE_KEY=noncommercial, PolyForm Noncommercial 1.0.0); "
                 "commercial use needs a paid xlwings PRO licence key.")
 
+__all__ = ["Settings", "create_app", "add_arguments", "run", "write_manifest", "assets",
+           "META_PATH", "CODE_PATH", "CALL_PATH", "DEFAULT_NAMESPACE"]
+
 log = logging.getLogger("tarifa.server")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the server needs; ``from_env`` reads the environment variables."""
-
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    namespace: str = DEFAULT_NAMESPACE
-    license_key: str = ""
-    base_url: str = ""  # the https:// address Excel uses; default https://localhost:<port>
-    manifest_id: str = ""  # a GUID; default derived from the namespace and base URL
-    ssl_certfile: str = ""
-    ssl_keyfile: str = ""
-
-    @classmethod
-    def from_env(cls, env: os._Environ | dict[str, str] | None = None) -> Settings:
-        """Settings from XLWINGS_LICENSE_KEY, XLWINGS_FUNCTIONS_NAMESPACE (as in xlwings
-        Server), TARIFA_SERVER_URL, TARIFA_MANIFEST_ID; the rest default."""
-        env = os.environ if env is None else env
-        return cls(
-            namespace=env.get("XLWINGS_FUNCTIONS_NAMESPACE", DEFAULT_NAMESPACE),
-            license_key=env.get("XLWINGS_LICENSE_KEY", ""),
-            base_url=env.get("TARIFA_SERVER_URL", ""),
-            manifest_id=env.get("TARIFA_MANIFEST_ID", ""),
-        )
-
-    def public_url(self) -> str:
-        """The address written into the manifest (no trailing slash)."""
-        return (self.base_url or f"https://localhost:{self.port}").rstrip("/")
-
-    def addin_id(self) -> str:
-        """The manifest's GUID: given, or stable for one namespace and address (re-generating
-        the manifest does not make Excel see a new add-in)."""
-        if self.manifest_id:
-            return str(uuid.UUID(self.manifest_id))
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tarifa:{self.namespace}:{self.public_url()}"))
-
-    def check(self) -> None:
-        """Raise ValueError for a setting Excel would refuse."""
-        if self.namespace and not _NAMESPACE.fullmatch(self.namespace):
-            raise ValueError(f"namespace {self.namespace!r}: 1-32 letters, digits or '_', "
-                             "starting with a letter (or empty: no namespace)")
-        if not self.public_url().startswith("https://"):
-            raise ValueError(f"server URL {self.public_url()!r}: Excel loads add-ins only over "
-                             "https://")
-        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
-            raise ValueError("give both --ssl-certfile and --ssl-keyfile, or neither")
 
 
 def prepare_xlwings(license_key: str = "") -> None:
@@ -129,67 +76,14 @@ def functions_module() -> ModuleType:
     return functions
 
 
-def function_ids(module: ModuleType) -> list[tuple[str, str]]:
-    """(metadata id, Python name) of every xlwings function of ``module``."""
-    names = [getattr(module, n).__xlfunc__["name"] for n in sorted(dir(module))
-             if hasattr(getattr(module, n), "__xlfunc__")]
-    return [(name.upper(), name) for name in names]
-
-
-def create_app(settings: Settings | None = None, module: ModuleType | None = None) -> FastAPI:
-    """The FastAPI app serving ``module``'s functions (default: udfs.functions)."""
+def create_app(settings: Settings | None = None, module: ModuleType | None = None):
+    """The ASGI app serving ``module``'s functions (default: udfs.functions)."""
     settings = settings or Settings.from_env()
     settings.check()
     prepare_xlwings(settings.license_key)
-    import xlwings
-    import xlwings.server
+    from addin.server import app
 
-    module = module or functions_module()
-    meta = xlwings.server.custom_functions_meta(module)
-    code = assets.functions_code(function_ids(module), CALL_PATH, xlwings.__version__)
-    app = FastAPI(title="Tarifa - xlwings Server", docs_url=None, redoc_url=None)
-
-    @app.get(META_PATH)
-    async def custom_functions_meta() -> dict:
-        return meta
-
-    @app.get(CODE_PATH)
-    async def custom_functions_code() -> Response:
-        return Response(content=code, media_type="text/javascript")
-
-    @app.post(CALL_PATH)
-    async def custom_functions_call(data: dict = Body(...)) -> Response:  # noqa: B008
-        name = data.get("func_name")
-        if not isinstance(name, str) or not hasattr(getattr(module, name, None), "__xlfunc__"):
-            return PlainTextResponse(f"unknown function {name!r}", status_code=404)
-        try:
-            result = await xlwings.server.custom_functions_call(data, module)
-        except Exception as e:  # the message reaches the cell's error tooltip
-            log.exception("function %s failed", name)
-            return PlainTextResponse(f"{name}: {type(e).__name__}: {e}", status_code=500)
-        return JSONResponse({"result": result})
-
-    @app.get("/taskpane", response_class=HTMLResponse)
-    async def taskpane() -> str:
-        return assets.taskpane_html(settings.namespace, meta, CODE_PATH)
-
-    @app.get("/manifest.xml")
-    async def manifest(request: Request) -> Response:
-        base = settings.base_url or str(request.base_url)
-        xml = assets.manifest_xml(replace(settings, base_url=base.rstrip("/")))
-        return Response(content=xml, media_type="application/xml")
-
-    @app.get("/icon-{size}.png")
-    async def icon(size: int) -> Response:
-        if size not in ICON_SIZES:
-            return PlainTextResponse("no such icon", status_code=404)
-        return Response(content=assets.icon_png(size), media_type="image/png")
-
-    @app.get("/", response_class=HTMLResponse)
-    async def index() -> str:
-        return assets.index_html(settings.namespace, meta)
-
-    return app
+    return app.create_app(settings, module or functions_module())
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -197,36 +91,80 @@ def create_app(settings: Settings | None = None, module: ModuleType | None = Non
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     env = Settings.from_env()
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--namespace", default=env.namespace,
-                        help="formula prefix, =NAMESPACE.MSIGN_OVERAGE(...) (default "
-                             "$XLWINGS_FUNCTIONS_NAMESPACE or TARIFA); \"\" for none: "
-                             "=MSIGN_OVERAGE(...) as in Lite and desktop (untested in Excel)")
-    parser.add_argument("--license-key", default=env.license_key,
-                        help="xlwings licence key (default $XLWINGS_LICENSE_KEY); "
-                             "'noncommercial' for noncommercial use only")
-    parser.add_argument("--url", dest="base_url", default=env.base_url,
-                        help="https address Excel reaches the server at, written into the "
-                             "manifest (default $TARIFA_SERVER_URL or https://localhost:PORT)")
-    parser.add_argument("--manifest-id", default=env.manifest_id,
-                        help="the add-in's GUID (default: stable, derived from namespace and "
-                             "URL)")
-    parser.add_argument("--ssl-certfile", default="", help="TLS certificate (PEM), e.g. mkcert")
-    parser.add_argument("--ssl-keyfile", default="", help="TLS private key (PEM)")
-    parser.add_argument("--write-manifest", metavar="PATH", default="",
-                        help="only write the add-in manifest to PATH and exit")
-    parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    a = parser.add_argument
+    a("--host", default=DEFAULT_HOST,
+      help=f"address to listen on (default {DEFAULT_HOST}: this machine only); beyond it needs "
+           "--ssl-certfile/--ssl-keyfile or --allow-plain-http")
+    a("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    a("--workers", type=int, default=1,
+      help="worker processes (default 1); each handles calls on its own CPU core")
+    a("--namespace", default=env.namespace,
+      help="formula prefix, =NAMESPACE.MSIGN_OVERAGE(...) (default $XLWINGS_FUNCTIONS_NAMESPACE "
+           "or TARIFA); \"\" for none: =MSIGN_OVERAGE(...) as in Lite and desktop (untested in "
+           "Excel)")
+    a("--license-key", default=env.license_key,
+      help="xlwings licence key (default $XLWINGS_LICENSE_KEY); 'noncommercial' for "
+           "noncommercial use only")
+    a("--url", dest="base_url", default=env.base_url,
+      help="https address Excel reaches the server at, with the sub-path behind a proxy "
+           "(https://host/tarifa); every URL the server hands out comes from it (default "
+           "$TARIFA_SERVER_URL or https://localhost:PORT)")
+    a("--root-path", default=env.root_path,
+      help="the sub-path behind a reverse proxy (default $TARIFA_ROOT_PATH or the path of --url)")
+    a("--manifest-id", default=env.manifest_id,
+      help="the add-in's GUID (default: stable, derived from namespace and URL)")
+    a("--ssl-certfile", default="", help="TLS certificate (PEM), e.g. mkcert")
+    a("--ssl-keyfile", default="", help="TLS private key (PEM)")
+    a("--allow-plain-http", action="store_true",
+      help="listen beyond 127.0.0.1 without TLS: only with an https reverse proxy in front")
+    g = parser.add_argument_group("sign-in (Microsoft Entra ID; docs/runtimes.md)")
+    g.add_argument("--entraid-client-id", default=env.entraid_client_id,
+                   help="the add-in's app registration (default $TARIFA_ENTRAID_CLIENT_ID)")
+    g.add_argument("--entraid-tenant-id", default=env.entraid_tenant_id,
+                   help="the company's tenant id (default $TARIFA_ENTRAID_TENANT_ID)")
+    g.add_argument("--allowed-tenants", default=",".join(env.allowed_tenants),
+                   help="comma-separated tenant ids whose users may call (default: the tenant)")
+    g.add_argument("--allowed-users", default=",".join(env.allowed_users),
+                   help="comma-separated user names or object ids (default: every user of "
+                        "the allowed tenants)")
+    g.add_argument("--allowed-groups", default=",".join(env.allowed_groups),
+                   help="comma-separated group object ids or app-role names")
+    g.add_argument("--jwks-url", default=env.jwks_url,
+                   help="signing keys URL (default: the tenant's Entra ID keys)")
+    g.add_argument("--jwks-file", default=env.jwks_file,
+                   help="signing keys as a JWKS file, for servers without internet access")
+    g.add_argument("--no-auth", action="store_true",
+                   help="no sign-in: anyone who reaches the server may call; refused unless "
+                        "--host is 127.0.0.1")
+    a("--max-body-mb", type=float, default=env.max_body_mb,
+      help=f"largest call in MB (default $TARIFA_MAX_BODY_MB or {DEFAULT_MAX_BODY_MB}); larger "
+           "ones get 413 before they are read")
+    a("--idle-timeout", type=int, default=10,
+      help="seconds a connection may stay open without a complete request (default 10)")
+    a("--write-manifest", metavar="PATH", default="",
+      help="only write the add-in manifest to PATH and exit")
+    a("--log-level", default="info", help="log level (default info)")
     parser.epilog = LICENCE_NOTE
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
     return Settings(host=args.host, port=args.port, namespace=args.namespace,
                     license_key=args.license_key, base_url=args.base_url,
-                    manifest_id=args.manifest_id, ssl_certfile=args.ssl_certfile,
-                    ssl_keyfile=args.ssl_keyfile)
+                    root_path=args.root_path, manifest_id=args.manifest_id,
+                    ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
+                    auth=AUTH_NONE if args.no_auth else AUTH_ENTRAID,
+                    entraid_client_id=args.entraid_client_id,
+                    entraid_tenant_id=args.entraid_tenant_id,
+                    allowed_tenants=_names(args.allowed_tenants),
+                    allowed_users=_names(args.allowed_users),
+                    allowed_groups=_names(args.allowed_groups),
+                    jwks_url=args.jwks_url, jwks_file=args.jwks_file,
+                    max_body_mb=args.max_body_mb, idle_timeout=args.idle_timeout,
+                    allow_plain_http=args.allow_plain_http, workers=args.workers)
 
 
 def write_manifest(settings: Settings, path: Path) -> Path:
@@ -240,34 +178,50 @@ def write_manifest(settings: Settings, path: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     try:
-        settings.check()
+        if args.write_manifest:
+            path = write_manifest(settings, Path(args.write_manifest))
+            print(f"Wrote {path}: formulas ={assets.formula_prefix(settings.namespace)}NAME(...)"
+                  f", server {settings.public_url()}")
+            return 0
+        warnings = settings.check_serving()
     except ValueError as e:
         print(f"tarifa serve: {e}", file=sys.stderr)
         return 2
-    if args.write_manifest:
-        path = write_manifest(settings, Path(args.write_manifest))
-        print(f"Wrote {path}: formulas ={assets.formula_prefix(settings.namespace)}NAME(...), "
-              f"server {settings.public_url()}")
-        return 0
     if not settings.license_key:
         print("tarifa serve: xlwings Server needs a licence key: --license-key or "
               "XLWINGS_LICENSE_KEY.\n" + LICENCE_NOTE, file=sys.stderr)
         return 2
     import uvicorn
 
-    app = create_app(settings)
+    from addin.server.protocol import DeadlineH11Protocol
+
     scheme = "https" if settings.ssl_certfile else "http"
     local = f"{scheme}://{settings.host}:{settings.port}"
-    print(f"Tarifa on xlwings Server: {local}\n"
-          f"  manifest:  {local}/manifest.xml (sideload it into Excel; it points to "
-          f"{settings.public_url()})\n"
+    sign_in = (f"Microsoft Entra ID, tenants {', '.join(settings.tenants())}"
+               if settings.signs_in() else "NONE (--no-auth: this machine only)")
+    print(f"Tarifa on xlwings Server: {local}, {settings.workers} worker(s)\n"
+          f"  manifest:  {local}{settings.prefix()}/manifest.xml (sideload it into Excel; it "
+          f"points to {settings.public_url()})\n"
+          f"  sign-in:   {sign_in}\n"
           f"  formulas:  ={assets.formula_prefix(settings.namespace)}MSIGN_OVERAGE("
           f"\"transaction\", 120, 100)\n"
           f"  licence:   {LICENCE_NOTE}", flush=True)
-    if scheme == "http":
+    for warning in warnings:
+        print(f"  WARNING: {warning}", flush=True)
+    if scheme == "http" and not args.allow_plain_http:
         print("  note: plain http - Excel loads add-ins only over https: give --ssl-certfile/"
               "--ssl-keyfile or put an https proxy in front (docs/runtimes.md)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                ssl_certfile=settings.ssl_certfile or None,
-                ssl_keyfile=settings.ssl_keyfile or None)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: "
+                        "%(message)s")
+    options = dict(host=settings.host, port=settings.port, log_level=args.log_level,
+                   ssl_certfile=settings.ssl_certfile or None,
+                   ssl_keyfile=settings.ssl_keyfile or None, http=DeadlineH11Protocol,
+                   timeout_keep_alive=settings.idle_timeout, server_header=False)
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:  # each worker process builds the app from the environment
+        os.environ.update(settings.to_env())
+        prepare_xlwings(settings.license_key)
+        uvicorn.run("addin.server.app:app_from_env", factory=True, workers=settings.workers,
+                    **options)
     return 0

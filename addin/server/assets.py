@@ -10,11 +10,13 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 if TYPE_CHECKING:
-    from addin.server import Settings
+    from addin.server.settings import Settings
 
 OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
 # The endpoint paths of the xlwings-server project (app/routers/xlwings.py there).
@@ -23,77 +25,13 @@ CODE_PATH = "/xlwings/custom-functions-code"
 CALL_PATH = "/xlwings/custom-functions-call"
 TARIFA_BLUE = (0x1F, 0x4E, 0x79)
 
-# The body each call posts is the one xlwings' own Office.js code sends (see
-# xlwings.server.custom_functions_call): func_name, args (one 2-D matrix per argument, null
-# when omitted), caller_address, content_language, culture_info_name, date_format, version,
-# runtime. A failed call becomes an Excel error whose message is the server's text.
-_CODE_HEAD = """\
-// Tarifa's worksheet functions for Excel (Office.js custom functions), served by `tarifa serve`.
-// Generated from the functions' metadata: do not edit.
-const TARIFA_CALL_PATH = %(call_path)s;
-const TARIFA_XLWINGS_VERSION = %(version)s;
-const tarifaState = { runtime: "1.1", language: null, culture: null, dateFormat: null,
-                      workbook: "Book", session: Math.random().toString(36).slice(2) };
-
-const tarifaReady = Office.onReady().then(async () => {
-  for (const v of ["1.4", "1.3", "1.2"]) {
-    if (Office.context.requirements.isSetSupported("CustomFunctionsRuntime", v)) {
-      tarifaState.runtime = v;
-      break;
-    }
-  }
-  tarifaState.language = Office.context.contentLanguage || null;
-  try {
-    await Excel.run(async (context) => {
-      const culture = context.application.cultureInfo;
-      culture.load("name");
-      culture.datetimeFormat.load("shortDatePattern");
-      context.workbook.load("name");
-      await context.sync();
-      tarifaState.culture = culture.name;
-      tarifaState.dateFormat = culture.datetimeFormat.shortDatePattern;
-      tarifaState.workbook = context.workbook.name;
-    });
-  } catch (e) {
-    console.warn("Tarifa: culture/workbook name not available", e);
-  }
-});
-
-function tarifaError(message) {
-  return new CustomFunctions.Error(CustomFunctions.ErrorCode.invalidValue,
-                                   String(message).slice(0, 250));
-}
-
-async function tarifaCall(funcName, args, invocation) {
-  await tarifaReady;
-  const body = {
-    client: "Office.js",
-    func_name: funcName,
-    args: args.map((a) => (a === undefined ? null : a)),
-    caller_address: `Office.js[${tarifaState.workbook}]${invocation.address}`,
-    content_language: tarifaState.language,
-    culture_info_name: tarifaState.culture,
-    date_format: tarifaState.dateFormat,
-    session_id: tarifaState.session,
-    version: TARIFA_XLWINGS_VERSION,
-    runtime: tarifaState.runtime,
-  };
-  let response;
-  try {
-    response = await fetch(window.location.origin + TARIFA_CALL_PATH, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch (e) {
-    throw tarifaError(`Tarifa server not reachable: ${e}`);
-  }
-  if (!response.ok) {
-    throw tarifaError(await response.text());
-  }
-  return (await response.json()).result;
-}
-"""
+# The JavaScript each call runs (functions.js): it posts the body xlwings' own Office.js code
+# sends (see xlwings.server.custom_functions_call): func_name, args (one 2-D matrix per
+# argument, null when omitted), caller_address, content_language, culture_info_name,
+# date_format, version, runtime; with sign-in, an Entra ID bearer token. Error cells of the
+# answer become CustomFunctions.Error; a refused call, an Excel error with the server's text.
+_CODE = (Path(__file__).with_name("functions.js")).read_text(encoding="utf-8")
+_CONFIG_MARK = "/*TARIFA_CONFIG*/ null"
 
 # Excel passes the declared parameters (undefined when omitted) and, last, the invocation.
 _CODE_FUNCTION = """
@@ -110,11 +48,13 @@ def formula_prefix(namespace: str) -> str:
 
 
 def functions_code(functions: Iterable[tuple[str, str]], call_path: str,
-                   xlwings_version: str) -> str:
+                   xlwings_version: str, dialog_path: str | None = None) -> str:
     """The JavaScript that registers each function, given as (metadata id, Python name): Excel
-    calls it by id, the server by the Python name (xlwings: id = name in upper case)."""
-    parts = [_CODE_HEAD % {"call_path": json.dumps(call_path),
-                           "version": json.dumps(xlwings_version)}]
+    calls it by id, the server by the Python name (xlwings: id = name in upper case).
+    ``dialog_path``: sign in (the path of the sign-in dialog page); None: no sign-in."""
+    config = {"callPath": call_path, "xlwingsVersion": xlwings_version,
+              "signIn": {"dialogPath": dialog_path} if dialog_path else None}
+    parts = [_CODE.replace(_CONFIG_MARK, json.dumps(config), 1)]
     for function_id, python_name in functions:
         js = "tarifa_" + re.sub(r"\W", "_", function_id)
         parts.append(_CODE_FUNCTION % {"js": js, "name": json.dumps(python_name),
@@ -149,18 +89,100 @@ def taskpane_html(namespace: str, meta: dict, code_path: str) -> str:
 """
 
 
-def index_html(namespace: str, meta: dict) -> str:
+def index_html(namespace: str, meta: dict, prefix: str = "") -> str:
+    """The server's home page; ``prefix`` is the sub-path behind a reverse proxy."""
+    root = html.escape(prefix)
     return (f"<!doctype html><title>Tarifa</title><h3>Tarifa on xlwings Server</h3>"
             f"<p>{len(meta['functions'])} functions, typed as "
             f"={html.escape(formula_prefix(namespace))}NAME(...). "
-            f"<a href='/manifest.xml'>manifest.xml</a> &middot; <a href='/taskpane'>task pane"
-            f"</a> &middot; <a href='/xlwings/custom-functions-meta'>metadata</a></p>")
+            f"<a href='{root}/manifest.xml'>manifest.xml</a> &middot; <a href='{root}/taskpane'>"
+            f"task pane</a> &middot; <a href='{root}{META_PATH}'>metadata</a></p>")
+
+
+# The sign-in dialog (Office.context.ui.displayDialogAsync) for where Office single sign-on is
+# not available: the OAuth 2.0 authorization code flow with PKCE against Entra ID (the app
+# registration's redirect URI, of type "single-page application", is this page), then the access
+# token goes to the add-in with Office.context.ui.messageParent.
+_SIGNIN_DIALOG = r"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Tarifa: sign in</title>
+  <script src="%(office_js)s"></script>
+</head>
+<body style="font-family: Segoe UI, sans-serif">
+<p id="state">Signing in to Tarifa...</p>
+<script>
+const CONFIG = %(config)s;
+function b64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+function send(message) {
+  Office.context.ui.messageParent(JSON.stringify(message));
+}
+async function start() {
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  sessionStorage.setItem("tarifa.signin", JSON.stringify({ verifier, state }));
+  const query = new URLSearchParams({
+    client_id: CONFIG.clientId, response_type: "code", redirect_uri: CONFIG.redirectUri,
+    scope: CONFIG.scope + " openid profile", response_mode: "query", state,
+    code_challenge: b64url(new Uint8Array(digest)), code_challenge_method: "S256",
+  });
+  window.location.assign(`${CONFIG.authority}/oauth2/v2.0/authorize?${query}`);
+}
+async function finish(params) {
+  const saved = JSON.parse(sessionStorage.getItem("tarifa.signin") || "{}");
+  sessionStorage.removeItem("tarifa.signin");
+  if (params.get("error")) {
+    return send({ error: params.get("error_description") || params.get("error") });
+  }
+  if (!saved.state || params.get("state") !== saved.state) {
+    return send({ error: "sign-in answer does not match the request (state)" });
+  }
+  const response = await fetch(`${CONFIG.authority}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      client_id: CONFIG.clientId, grant_type: "authorization_code", code: params.get("code"),
+      redirect_uri: CONFIG.redirectUri, code_verifier: saved.verifier, scope: CONFIG.scope,
+    }),
+  });
+  const data = await response.json();
+  send(data.access_token ? { token: data.access_token }
+                         : { error: data.error_description || data.error || "no token" });
+}
+Office.onReady(() => {
+  const params = new URLSearchParams(window.location.search);
+  (params.has("code") || params.has("error") ? finish(params) : start())
+    .catch((e) => send({ error: String(e) }));
+});
+</script>
+</body>
+</html>
+"""
+
+
+def signin_dialog_html(settings: Settings, dialog_path: str) -> str:
+    """The sign-in dialog page (see ``_SIGNIN_DIALOG``)."""
+    tenants = settings.tenants()
+    tenant = tenants[0] if len(tenants) == 1 else "organizations"
+    config = {"clientId": settings.entraid_client_id,
+              "authority": f"https://login.microsoftonline.com/{tenant}",
+              "redirectUri": settings.public_url() + dialog_path[len(settings.prefix()):],
+              "scope": settings.scope()}
+    # </script> cannot occur in JSON of these values, but escape "<" anyway
+    text = json.dumps(config).replace("<", "\\u003c")
+    return _SIGNIN_DIALOG % {"office_js": OFFICE_JS, "config": text}
 
 
 def manifest_xml(settings: Settings) -> str:
     """The add-in manifest (XML, add-in only manifest) with a shared runtime: the task pane
     page hosts the custom functions; their metadata and code come from the server."""
     base = settings.public_url()
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
 
     def url(path: str) -> str:
         return quoteattr(base + path)
@@ -174,6 +196,18 @@ def manifest_xml(settings: Settings) -> str:
         namespace_ref = '\n            <Namespace resid="Tarifa.Functions.Namespace" />'
         namespace_string = ('\n        <bt:String id="Tarifa.Functions.Namespace" '
                             f'DefaultValue={quoteattr(settings.namespace)} />')
+    # Office single sign-on: the app registration whose access tokens the server accepts.
+    web_application_info = ""
+    if settings.signs_in():
+        web_application_info = f"""
+    <WebApplicationInfo>
+      <Id>{html.escape(settings.entraid_client_id)}</Id>
+      <Resource>{html.escape(settings.app_id_uri())}</Resource>
+      <Scopes>
+        <Scope>openid</Scope>
+        <Scope>profile</Scope>
+      </Scopes>
+    </WebApplicationInfo>"""
     return f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <!-- Tarifa's worksheet functions via xlwings Server. Generated by `tarifa serve`:
      sideload this file into Excel (docs/runtimes.md). Formulas: ={prefix}NAME(...) -->
@@ -192,7 +226,7 @@ def manifest_xml(settings: Settings) -> str:
   <HighResolutionIconUrl DefaultValue={url("/icon-64.png")} />
   <SupportUrl DefaultValue={url("/")} />
   <AppDomains>
-    <AppDomain>{html.escape(base)}</AppDomain>
+    <AppDomain>{html.escape(origin)}</AppDomain>
   </AppDomains>
   <Hosts>
     <Host Name="Workbook" />
@@ -277,7 +311,7 @@ def manifest_xml(settings: Settings) -> str:
       <bt:LongStrings>
         <bt:String id="Tarifa.TaskpaneButton.Tooltip" DefaultValue="Show Tarifa's functions" />
       </bt:LongStrings>
-    </Resources>
+    </Resources>{web_application_info}
   </VersionOverrides>
 </OfficeApp>
 """
