@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,9 +69,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(*args: str, port: int | None = None, timeout: float = 30) -> Iterator[str]:
+def serving(*args: str, port: int | None = None,
+            timeout: float = 30) -> Iterator[tuple[str, subprocess.Popen]]:
     """``tarifa serve ARGS`` on 127.0.0.1 in a fresh process; yields its http:// address and
-    stops it after."""
+    the process, and stops it after."""
     port = port or free_port()
     env = dict(os.environ, XLWINGS_LICENSE_KEY="noncommercial")
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port),
@@ -92,7 +92,7 @@ def serving(*args: str, port: int | None = None, timeout: float = 30) -> Iterato
                 if time.monotonic() > deadline:
                     raise AssertionError(f"tarifa serve did not answer in {timeout} s") from None
                 time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -107,6 +107,3 @@ def signin_args(jwks_file: Path) -> list[str]:
     return ["--entraid-client-id", CLIENT_ID, "--entraid-tenant-id", TENANT,
             "--jwks-file", str(jwks_file)]
 
-
-def new_id() -> str:
-    return str(uuid.uuid4())

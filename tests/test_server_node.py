@@ -91,7 +91,7 @@ def _excel(url: str, code: str, scenario: str, token: str) -> dict:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     jwks_file = kit.write_jwks(tmp_path_factory.mktemp("keys"))
-    with kit.serving(*kit.signin_args(jwks_file)) as url:
+    with kit.serving(*kit.signin_args(jwks_file)) as (url, _):
         code = httpx.get(url + server.CODE_PATH, timeout=10).text
         functions = len(httpx.get(url + server.META_PATH, timeout=10).json()["functions"])
         yield url, code, functions
