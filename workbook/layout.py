@@ -3,7 +3,13 @@
 The template writer (``workbook.template``) and the usage reader (``workbook.usage``) both use
 these definitions, so a column renamed here is renamed everywhere. A table's columns are the
 *inputs* (the Table); its results are spilled formulas placed beside it (a spill cannot live
-inside a Table), described in ``workbook.formulas``.
+inside a Table).
+
+Layout rule (issue 8): every usage Table has a sheet of its own, its header on row
+``HEADER_ROW`` and its results beside it in the same rows; nothing sits below a Table, so it
+can grow to the sheet's last row (1,048,576 - 7 data rows). One Table per sheet, not side by
+side: Excel's filter hides and LibreOffice's Insert Rows inserts WHOLE sheet rows, which would
+hide or split the neighbouring Tables and their results.
 """
 
 from __future__ import annotations
@@ -57,7 +63,21 @@ class TableDef:
 # --- sheet names ---------------------------------------------------------------------------
 START, TARIFFS, MSIGN, ESIGN, NENSI, QUOTE, BILL, ESTIMATE = (
     "Start", "Tariffs", "mSign", "eSign", "NENSI", "Quote", "Bill", "Estimate")
-SHEETS = (START, TARIFFS, MSIGN, ESIGN, NENSI, QUOTE, BILL, ESTIMATE)
+# one usage Table per sheet: eSign = licences, NENSI = products, and these
+LEDGER_SHEET, SERVICES_SHEET, CHARGES_SHEET, DISCOUNTS_SHEET = (
+    "eSign Ledger", "NENSI Services", "NENSI Charges", "NENSI Discounts")
+SHEETS = (START, TARIFFS, MSIGN, ESIGN, LEDGER_SHEET, NENSI, SERVICES_SHEET, CHARGES_SHEET,
+          DISCOUNTS_SHEET,
+          QUOTE, BILL, ESTIMATE)
+SHEET_ROWS = 1_048_576  # an .xlsx sheet's rows: formats and dropdowns reach down to the last
+
+
+def sheet_ref(sheet: str) -> str:
+    """A sheet name as formulas write it: quoted when it holds anything but letters, digits
+    and underscores (``'eSign Ledger'``)."""
+    if sheet.replace("_", "").isalnum() and not sheet[0].isdigit():
+        return sheet
+    return "'" + sheet.replace("'", "''") + "'"
 
 # --- code lists for dropdowns ------------------------------------------------------------------
 PACKAGES = msign.PACKAGES
@@ -123,7 +143,7 @@ ESIGN_LICENCES = TableDef("Licences_eSign", ESIGN, HEADER_ROW, 0, (
     Col("Monthly price", PRICE, width=10, comment="optional; needed before 2024-03-28 (ES-1)"),
     Col("Note", width=36)))
 
-ESIGN_LEDGER = TableDef("Ledger_eSign", ESIGN, 0, 0, (
+ESIGN_LEDGER = TableDef("Ledger_eSign", LEDGER_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
     Col("Date", DATE, width=12), Col("Event", CODE, EVENTS, 12),
     Col("Kind", CODE, KINDS, 10), Col("Quantity", NUMBER, width=9),
@@ -136,20 +156,20 @@ NENSI_PRODUCTS = TableDef("Products_NENSI", NENSI, HEADER_ROW, 0, (
     Col("Activation date", DATE, width=12, comment="record-only products: date activated"),
     Col("Products", NUMBER, width=9), Col("Note", width=36)))
 
-NENSI_SERVICES = TableDef("Services_NENSI", NENSI, 0, 0, (
+NENSI_SERVICES = TableDef("Services_NENSI", SERVICES_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES, 12),
     Col("Start date", DATE, width=12), Col("Units", NUMBER, width=9),
     Col("End date", DATE, width=12,
         comment="optional: the last day of use; renewed in full each January until then (NE-6)"),
     Col("Note", width=36)))
 
-NENSI_CHARGES = TableDef("Charges_NENSI", NENSI, 0, 0, (
+NENSI_CHARGES = TableDef("Charges_NENSI", CHARGES_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Date", DATE, width=12),
     Col("Code", CODE, CHARGES, 15), Col("Quantity", NUMBER, width=9),
     Col("Own products", FLAG, FLAGS, 10, "TRUE: the holder's own products (NE-11, NE-7)"),
     Col("Note", width=36)))
 
-NENSI_DISCOUNTS = TableDef("Discounts_NENSI", NENSI, 0, 0, (
+NENSI_DISCOUNTS = TableDef("Discounts_NENSI", DISCOUNTS_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Service", CODE, CHARGES, 15),
     Col("Note", width=36)))
 # NE-12 (our decision): the workbook discounts the month's one-off charges (Charges_NENSI), the
@@ -160,7 +180,7 @@ NOT_DISCOUNTED = "one-off charges only (NE-12)"  # shown whole in the reason (<=
 DISCOUNT_TWICE = "listed twice (NE-12)"
 
 # --- Quote, Bill, Estimate ---------------------------------------------------------------------
-QUOTE_LINES = TableDef("Quote_Lines", QUOTE, 9, 0, (
+QUOTE_LINES = TableDef("Quote_Lines", QUOTE, 11, 0, (
     Col("Code", CODE, width=22), Col("Quantity", NUMBER, width=10), Col("Note", width=30)))
 
 CUSTOMERS = TableDef("Bill_Customers", BILL, HEADER_ROW, 0, (
@@ -168,10 +188,11 @@ CUSTOMERS = TableDef("Bill_Customers", BILL, HEADER_ROW, 0, (
 
 ESTIMATE_ITEMS = TableDef("Estimate_Items", ESTIMATE, 8, 0, (
     Col("Item", CODE, ITEMS, 13), Col("Per month", NUMBER, width=11),
-    Col("Included", NUMBER, width=10, comment="from your contract (package)"),
+    Col("Included", NUMBER, width=10,
+        comment="from your contract; empty = the package's (Tariffs: Packages_mSign)"),
     Col("Unit price", PRICE, width=10, comment="optional: replaces the price list")))
 ESTIMATE_CURVE = TableDef("Estimate_Curve", ESTIMATE, 8, 0, (
-    Col("Transactions per month", NUMBER, width=14),))
+    Col("Transactions per month", NUMBER, width=14), Col("Monthly cost", EUR, width=12)))
 
 # Usage tables `tarifa bill` reads, in reading order.
 USAGE_TABLES = (MSIGN_USAGE, ESIGN_LICENCES, ESIGN_LEDGER, NENSI_PRODUCTS, NENSI_SERVICES,
@@ -180,9 +201,11 @@ USAGE_TABLES = (MSIGN_USAGE, ESIGN_LICENCES, ESIGN_LEDGER, NENSI_PRODUCTS, NENSI
 # Named single cells (defined names) and where they are.
 NAMES = {
     "BillMonth": (BILL, 2, 1), "BillEnd": (BILL, 3, 1),
-    "QuoteCustomer": (QUOTE, 2, 1), "QuoteList": (QUOTE, 3, 1), "QuoteDate": (QUOTE, 4, 1),
-    "QuoteVAT": (QUOTE, 5, 1),
+    "QuoteCustomer": (QUOTE, 2, 1), "QuoteAddress": (QUOTE, 3, 1), "QuoteNumber": (QUOTE, 4, 1),
+    "QuoteDate": (QUOTE, 5, 1), "QuoteValidUntil": (QUOTE, 6, 1), "QuoteList": (QUOTE, 7, 1),
+    "QuoteVAT": (QUOTE, 8, 1),
     "EstimatePackage": (ESTIMATE, 2, 1), "EstimateFee": (ESTIMATE, 3, 1),
+    "EstimateFeeUsed": (ESTIMATE, 4, 1),
 }
 
 

@@ -97,12 +97,14 @@ def _short_arrays(wb, functions: set[str]) -> list[str]:
     from openpyxl.utils import range_boundaries
 
     rows: dict[str, int] = {}
+    starts: dict[str, tuple[str, int]] = {}  # table -> (sheet, first data row)
     for ws in wb.worksheets:
         for table in ws.tables.values():
             _c1, r1, _c2, r2 = range_boundaries(table.ref)
             header = 1 if table.headerRowCount is None else int(table.headerRowCount)
             totals = int(table.totalsRowCount or 0)
             rows[table.name.lower()] = r2 - r1 + 1 - header - totals
+            starts[table.name.lower()] = (ws.title, r1 + header)
     names = {f.upper() for f in functions}
     found = []
     for ws in wb.worksheets:
@@ -112,7 +114,10 @@ def _short_arrays(wb, functions: set[str]) -> list[str]:
             called = {m.group(1).upper() for m in _CALL.finditer(text)}
             if not called & names:
                 continue
+            # the Tables it takes columns of and sits beside (its rows are theirs); a
+            # lookup column of another Table (a price list's codes) sets no size
             tables = {m.group(1).lower() for m in _COLUMN_REF.finditer(text)} & rows.keys()
+            tables = {t for t in tables if starts[t] == (ws.title, r1)} or tables
             if not tables or (r1, c1) == (r2, c2):  # one cell: an aggregate, SUM(F(T[A]))
                 continue
             wanted = max(rows[t] for t in tables)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from workbook.libreoffice import bridge as lo_bridge
 from workbook.libreoffice import checks as lo_checks
+from workbook.libreoffice import sizing as lo_sizing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _CANDIDATES = ("soffice", "libreoffice")
@@ -275,13 +276,6 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
                           "apt-get install libreoffice-calc-nogui python3-uno "
                           "libreoffice-script-provider-python")
     deadline = time.monotonic() + timeout
-    if check and src.suffix.lower() in (".xlsx", ".xlsm"):
-        names = {sig.name for sig in lo_bridge.signatures(module)}
-        found = lo_checks.problems(src, names)
-        if found:
-            raise RecalcError("LibreOffice would compute this workbook differently from Excel "
-                              "(fix the workbook, or recalculate with check=False / "
-                              "--no-check to see it anyway):\n  " + "\n  ".join(found))
     config = bridge_config(module, values_module, extra_paths)
     profile = ensure_profile(soffice, config, profile_root,
                              max(1.0, deadline - time.monotonic()))
@@ -290,6 +284,7 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
     try:
         book = work / f"book{src.suffix.lower()}"
         shutil.copyfile(src, book)
+        _fit_and_check(book, module, check, messages)
         log = work / "bridge.log"
         env = clean_env()
         env["TARIFA_LO_LOG"] = str(log)
@@ -302,6 +297,27 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dst
+
+
+def _fit_and_check(book: Path, module: str, check: bool, messages: list[str] | None) -> None:
+    """Our copy of an .xlsx fitted to its Tables (``workbook.libreoffice.sizing``: rows typed
+    below a Table taken in, array formulas and spill references sized), then, with ``check``,
+    refused where LibreOffice would still compute it differently from Excel."""
+    if book.suffix not in (".xlsx", ".xlsm"):
+        return
+    try:
+        fitted = lo_sizing.fit(book)
+    except lo_sizing.SizingError as e:
+        raise RecalcError(f"cannot fit the workbook's results to its Tables:\n  {e}") from None
+    if messages is not None:
+        messages.extend(fitted.notes)
+    if check:
+        names = {sig.name for sig in lo_bridge.signatures(module)}
+        found = lo_checks.problems(book, names)
+        if found:
+            raise RecalcError("LibreOffice would compute this workbook differently from Excel "
+                              "(fix the workbook, or recalculate with check=False / "
+                              "--no-check to see it anyway):\n  " + "\n  ".join(found))
 
 
 def _convert(soffice: str, profile: Path, book: Path, outdir: Path, suffix: str,

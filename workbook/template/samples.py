@@ -107,8 +107,9 @@ NENSI_DISCOUNTS = [
 ]
 
 # Code, Quantity, Note -- a NENSI quote
-QUOTE = {"customer": "Zdravje d.d. (sample)", "list": "NENSI", "date": D(2025, 6, 1),
-         "vat": 22}
+QUOTE = {"customer": "Zdravje d.d. (sample)", "address": "Sample street 1, 1000 Ljubljana",
+         "number": "Q-2025-001 (sample)", "list": "NENSI", "date": D(2025, 6, 1),
+         "valid_until": D(2025, 6, 30), "vat": 22}
 QUOTE_LINES = [
     ["entry", 25, "25 new products (NE-8)"],
     ["maintenance", 300, "25 products x 12 months (NE-10)"],

@@ -83,7 +83,7 @@ def write_tariffs(book, ws) -> None:
                 rows.append([item.code, price, pl.valid_from, pl.valid_to, item.unit, item.rule,
                              item.names["sl"], item.names["de"], item.names["en"], note])
             table = L.TableDef(name, L.TARIFFS, r + 2, 0, L.TARIFF_COLUMNS)
-            placed = book.add_table(ws, table, r + 2, rows, extra_validation=0)
+            placed = book.add_table(ws, table, r + 2, rows, grows=False)
             for i, row in enumerate(rows):
                 if row[1] is None:
                     ws.write_blank(placed.first + i, 1, None, st.missing)
@@ -98,7 +98,7 @@ def _vat(book, ws, r: int) -> int:
     ws.write(r, 0, "VAT rates (our decision: 22 % SI for all three; SI reduced 9.5 %, DE 19 %)",
              st.subtitle)
     rows = book.tables.get(L.VAT.name) or DEFAULT_VAT
-    placed = book.add_table(ws, L.VAT, r + 1, rows, extra_validation=0)
+    placed = book.add_table(ws, L.VAT, r + 1, rows, grows=False)
     for i, (pl, _rate, _note) in enumerate(rows):
         name = f"VAT_{pl}"
         book.wb.define_name(name, f"={L.TARIFFS}!{L.a1(placed.first + i, 1)}")
@@ -112,7 +112,7 @@ def _packages(book, ws, r: int) -> int:
     ws.write(r + 1, 0, "For your reference and the Estimate sheet; usage rows carry their "
                        "own Included quantity.", st.note)
     rows = [[p] for p in L.PACKAGES]
-    placed = book.add_table(ws, L.PACKAGES_TABLE, r + 2, rows, extra_validation=0)
+    placed = book.add_table(ws, L.PACKAGES_TABLE, r + 2, rows, grows=False)
     for i in range(len(rows)):
         for j in range(1, len(L.PACKAGES_TABLE.columns)):
             ws.write_blank(placed.first + i, j, None, st.missing)
@@ -127,7 +127,7 @@ def _discounts(book, ws, r: int) -> int:
                        "minimum monthly quantity on (5 = 5 %).", st.note)
     # empty in the template (never invented); `build(tables=...)` may fill it (tests)
     rows = book.tables.get(L.DISCOUNTS_TABLE.name) or []
-    placed = book.add_table(ws, L.DISCOUNTS_TABLE, r + 2, rows, extra_validation=20)
+    placed = book.add_table(ws, L.DISCOUNTS_TABLE, r + 2, rows, grows=False)
     if not rows:
         for j in range(len(L.DISCOUNTS_TABLE.columns)):
             ws.write_blank(placed.first, j, None, st.missing)

@@ -1,12 +1,12 @@
-"""The usage sheets mSign, eSign and NENSI: input Tables, and beside each Table its results,
-each column ONE spilling formula over whole Table columns, plus a Check column (the
-function's _CHECK companion: "OK" or why the row is an error)."""
+"""The usage sheets, one Table per sheet (mSign; eSign, eSign Ledger; NENSI, NENSI Services,
+NENSI Charges, NENSI Discounts): the input Table, and beside it its results, each column ONE
+spilling formula over whole Table columns, plus a Check column (the function's _CHECK
+companion: "OK" or why the row is an error). Nothing is below a Table: it grows freely, and
+its results (spills) follow it."""
 
 from __future__ import annotations
 
 from workbook import layout as L
-
-GAP = 4  # empty rows between stacked Tables
 
 
 def _args(table: L.TableDef, *headers: str) -> str:
@@ -17,6 +17,16 @@ def _title(book, ws, title: str, lines: list[str]) -> None:
     ws.write(0, 0, title, book.st.title)
     for i, line in enumerate(lines):
         ws.write(1 + i, 0, line, book.st.note)
+
+
+def _sheet(book, ws, t: L.TableDef, title: str, lines: list[str], subtitle: str = ""):
+    """A usage sheet: title and notes above, the Table at HEADER_ROW, its header row and
+    Customer column frozen on screen."""
+    _title(book, ws, title, lines)
+    if subtitle:
+        ws.write(t.row - 1, 0, subtitle, book.st.subtitle)
+    ws.freeze_panes(t.row + 1, 1)
+    return book.add_table(ws, t, t.row, book.tables[t.name])
 
 
 def _priced(book, ws, placed, fn: str, args: str, kind: str = L.EUR,
@@ -37,7 +47,7 @@ def _billed_in(book, ws, placed, offset: int) -> None:
     if t.name not in L.BILLING_DATE:
         return
     day = t.ref(L.BILLING_DATE[t.name])
-    check = _local(book.results[f"{t.name}.Check"])
+    check = book.sref(f"{t.name}.Check", ws.name)
     # a number that is no Excel day (0, negative, beyond 9999, serial 60: the phantom
     # 29 Feb 1900), TRUE/FALSE and errors are "not a date", as for tarifa bill
     book.spill(ws, placed, offset, ("Billed in",),
@@ -46,15 +56,19 @@ def _billed_in(book, ws, placed, offset: int) -> None:
                f'"{L.UNDATED}"),"{L.UNDATED}"))', L.MONTH, 10)
 
 
+GROW = "Add rows at the bottom of the Table (typing below it, Tab in its last cell, or " \
+    "Insert > Table Rows): the results beside it follow."
+
+
 def write_msign(book, ws) -> None:
     t = L.MSIGN_USAGE
-    _title(book, ws, "mSign - use beyond the package, one row per customer, month and item",
-           ["Charge = max(0, Used - Included) x unit price (MS-1..MS-8); storage per started "
-            "GB, only SMART/ENTERPRISE (MS-7); SMS needs a price (MS-8).",
-            "Included: the customer's contract quantity. Unit price: optional, replaces the "
-            "price list. The Bill sheet bills the rows of its month (MS-9)."])
-    ws.freeze_panes(t.row + 1, 0)
-    placed = book.add_table(ws, t, t.row, book.tables[t.name])
+    placed = _sheet(book, ws, t, "mSign - use beyond the package, one row per customer, month "
+                    "and item",
+                    ["Charge = max(0, Used - Included) x unit price (MS-1..MS-8); storage per "
+                     "started GB, only SMART/ENTERPRISE (MS-7); SMS needs a price (MS-8).",
+                     "Included: the customer's contract quantity. Unit price: optional, "
+                     "replaces the price list. The Bill sheet bills the rows of its month "
+                     "(MS-9).", GROW])
     args = _args(t, "Item", "Used", "Included", "Package", "Unit price") + "," + \
         L.tariff_arg("msign")
     # one call per column; the customer's total per month is on the Bill sheet (a SUMIFS per
@@ -64,49 +78,48 @@ def write_msign(book, ws) -> None:
 
 def write_esign(book, ws) -> None:
     t = L.ESIGN_LICENCES
-    _title(book, ws, "eSign - licences (prorated) and the signature quota ledger",
-           ["Licence charge = licences x monthly price x months in the period x days from "
-            "purchase to period end / days in the period (ES-15); licences <= main-plan users "
-            "(ES-5); plans professional/business/enterprise (ES-3).",
-            "Ledger: free 10 electronic + 6 qualified per subscription, used first; buying "
-            "costs 0.30 / 2.50 per signature (ES-7..ES-11). Billed in the month of the "
-            "purchase / event date."])
-    ws.freeze_panes(t.row + 1, 0)
-    placed = book.add_table(ws, t, t.row, book.tables[t.name])
+    placed = _sheet(book, ws, t, "eSign - licences (prorated)",
+                    ["Licence charge = licences x monthly price x months in the period x days "
+                     "from purchase to period end / days in the period (ES-15); licences <= "
+                     "main-plan users (ES-5); plans professional/business/enterprise (ES-3).",
+                     "Billed in the month of the purchase date; the signature quota is on "
+                     "the sheet eSign Ledger.", GROW])
     args = _args(t, "Licences", "Main plan users", "Plan", "Purchase date", "Period start",
                  "Period end", "Monthly price") + "," + L.tariff_arg("esign")
     _priced(book, ws, placed, "ESIGN_LICENCES", args)
 
+
+def write_ledger(book, ws) -> None:
     lt = L.ESIGN_LEDGER
-    row = placed.last + GAP
-    ws.write(row - 1, 0, "Signature quota ledger (rows in any order; per subscription by date)",
-             book.st.subtitle)
-    placed = book.add_table(ws, lt, row, book.tables[lt.name])
+    placed = _sheet(book, ws, lt, "eSign Ledger - the signature quota",
+                    ["Free 10 electronic + 6 qualified per subscription, used first; buying "
+                     "costs 0.30 / 2.50 per signature (ES-7..ES-11). Billed in the month of "
+                     "the event date.",
+                     "Rows in any order; per subscription by date.", GROW])
     args = _args(lt, "Subscription", "Date", "Event", "Kind", "Quantity", "Licences",
                  "Unit price") + "," + L.tariff_arg("esign")
     headers = ("Free electronic left", "Free qualified left", "Bought electronic left",
                "Bought qualified left", "Licences held", "Cost")
     book.spill(ws, placed, 0, headers, f"={book.fn('ESIGN_LEDGER')}({args})", "count", 11)
-    # the cost column (last of the spill) is money: re-format its (cached 0) cells
+    # the cost column (last of the spill) is money: re-format its (cached 0) cells and the
+    # rows the Table grows into
+    cost_col = book.result_col(lt) + 5
     for r in range(placed.first, placed.last + 1):
-        ws.write_number(r, book.result_col(lt) + 5, 0, book.st.result(L.EUR))
+        ws.write_number(r, cost_col, 0, book.st.result(L.EUR))
+    book.width(ws, cost_col, 11, book.st.column(L.EUR))
     book.spill(ws, placed, len(headers), ("Check",),
                f"={book.fn('ESIGN_LEDGER_CHECK')}({args})", L.TEXT)
     _billed_in(book, ws, placed, len(headers) + 1)
 
 
 def write_nensi(book, ws) -> None:
-    st = book.st
     t = L.NENSI_PRODUCTS
-    _title(book, ws, "NENSI - maintenance, annual fees, one-off charges and discounts",
-           ["Maintenance for the Bill sheet's month: products x 1.1140 from the month after "
-            "entry (NE-10); record-only products from the month after activation.",
-            "Annual fees prorated by months to year end (NE-6); exports free for the holder's "
-            "own products (NE-11); discounts from your tier table (NE-12)."])
-    ws.freeze_panes(t.row + 1, 0)
-    ws.write(t.row - 1, 0, "Products - maintenance for the month", st.subtitle)
-    ws.write_formula(t.row - 1, 3, '="Month: "&TEXT(BillMonth,"yyyy-mm")', st.label)
-    placed = book.add_table(ws, t, t.row, book.tables[t.name])
+    placed = _sheet(book, ws, t, "NENSI - products: maintenance for the Bill sheet's month",
+                    ["Maintenance: products x 1.1140 from the month after entry (NE-10); "
+                     "record-only products from the month after activation.",
+                     "Annual fees, one-off charges and discounts: sheets NENSI Services, "
+                     "NENSI Charges, NENSI Discounts.", GROW])
+    ws.write_formula(t.row - 1, 3, '="Month: "&TEXT(BillMonth,"yyyy-mm")', book.st.label)
     p = {h: t.ref(h) for h in t.headers}
     maint = f"{book.fn('NENSI_MAINT')}({p['Entry date']},BillMonth,{p['Products']}," \
             f"{L.tariff_arg('nensi')})"
@@ -128,38 +141,48 @@ def write_nensi(book, ws) -> None:
                f"{record.replace('(', '_CHECK(', 1)}),IF({active},{maint_check},"
                f'"Status must be one of {", ".join(L.STATUSES)}"))', L.TEXT)
 
+
+def write_services(book, ws) -> None:
     st_t = L.NENSI_SERVICES
-    row = placed.last + GAP
-    ws.write(row - 1, 0, "User services - annual fees: the first year prorated in the start "
-                         "month, renewed in full each January until the End date (NE-6)",
-             st.subtitle)
-    placed = book.add_table(ws, st_t, row, book.tables[st_t.name])
+    placed = _sheet(book, ws, st_t, "NENSI Services - annual fees",
+                    ["The first year prorated by months from the start month (NE-6): fee x "
+                     "units x (13 - start month) / 12; renewed in full each January until "
+                     "the End date (NE-6 decision).",
+                     "Billed in the month of the start date; renewals in the Bill sheet's "
+                     "January.", GROW])
     args = _args(st_t, "Service", "Start date", "Units") + "," + L.tariff_arg("nensi")
     _priced(book, ws, placed, "NENSI_ANNUAL", args, headers=("Annual fee",))
     _renewal(book, ws, placed)
 
+
+def write_charges(book, ws) -> None:
     ct = L.NENSI_CHARGES
-    row = placed.last + GAP
-    ws.write(row - 1, 0, "One-off charges and exports (NE-7..NE-11)", st.subtitle)
-    placed = book.add_table(ws, ct, row, book.tables[ct.name])
+    placed = _sheet(book, ws, ct, "NENSI Charges - one-off charges and exports",
+                    ["Entries, proposals, activations, Excel cases, exports (NE-7..NE-11); "
+                     "exports free for the holder's own products (NE-11).",
+                     "Billed in the month of the date.", GROW])
     args = _args(ct, "Code", "Quantity", "Own products", "Date") + "," + L.tariff_arg("nensi")
     _priced(book, ws, placed, "NENSI_CHARGE", args, headers=("Amount",))
-    amounts = book.results["Charges_NENSI.Amount"]
     # NE-12 sums charges by code: the code as the functions read it (blanks around it and
     # doubled inside dropped; SUMIFS ignores case), so "Entry " counts as an entry
-    check = _local(book.results["Charges_NENSI.Check"])
-    codes = book.spill(ws, placed, 3, ("Code read as",),
-                       f'=IF({check}="","",TRIM({ct.ref("Code")}))', L.TEXT)
+    check = book.sref("Charges_NENSI.Check", ws.name)
+    book.spill(ws, placed, 3, ("Code read as",),
+               f'=IF({check}="","",TRIM({ct.ref("Code")}))', L.TEXT)
 
+
+def write_discounts(book, ws) -> None:
     dt_ = L.NENSI_DISCOUNTS
-    row = placed.last + GAP
-    ws.write(row - 1, 0, "Discounts for the month (NE-12): quantity and amount of the "
-                         "customer's one-off charges with that code in the Bill sheet's month "
-                         "(annual fees and maintenance are not discounted: our decision)",
-             st.subtitle)
-    placed = book.add_table(ws, dt_, row, book.tables[dt_.name])
-    svc = _local(book.spill(ws, placed, 4, ("Service read as",),
-                            f'=TRIM({dt_.ref("Service")})', L.TEXT))
+    placed = _sheet(book, ws, dt_, "NENSI Discounts - volume discounts for the month (NE-12)",
+                    ["Quantity and amount of the customer's one-off charges with that code in "
+                     "the Bill sheet's month, discounted by your tiers (Tariffs: "
+                     "DiscountTiers_NENSI).",
+                     "Annual fees and maintenance are not discounted (our decision).", GROW])
+    here = ws.name
+    amounts = book.sref("Charges_NENSI.Amount", here)
+    codes = book.sref("Charges_NENSI.Code read as", here)
+    svc = book.spill(ws, placed, 4, ("Service read as",), f'=TRIM({dt_.ref("Service")})',
+                     L.TEXT)
+    svc = book.sref("Discounts_NENSI.Service read as", here)
     crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},{codes},"
             f'{svc},{L.in_bill_month("Charges_NENSI[Date]")}')
     # element-wise code test (an array MATCH is not portable); a code with no monthly
@@ -168,14 +191,16 @@ def write_nensi(book, ws) -> None:
     charge = "+".join(f'({svc}="{c}")' for c in L.CHARGES)
     who = dt_.ref("Customer")
     twice = f'({svc}<>"")*(COUNTIFS({who},{who},{svc},{svc})>1)'
-    qty = book.spill(ws, placed, 0, ("Month quantity",),
-                     f'=IF({twice},"{L.DISCOUNT_TWICE}",'
-                     f'IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
-                     f'"{L.NOT_DISCOUNTED}"))', "count")
-    amt = book.spill(ws, placed, 1, ("Month amount",),
-                     f"=IF(ISNUMBER({_local(qty)}),SUMIFS({amounts},{crit}),0)", L.EUR)
+    book.spill(ws, placed, 0, ("Month quantity",),
+               f'=IF({twice},"{L.DISCOUNT_TWICE}",'
+               f'IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
+               f'"{L.NOT_DISCOUNTED}"))', "count")
+    qty = book.sref("Discounts_NENSI.Month quantity", here)
+    book.spill(ws, placed, 1, ("Month amount",),
+               f"=IF(ISNUMBER({qty}),SUMIFS({amounts},{crit}),0)", L.EUR)
+    amt = book.sref("Discounts_NENSI.Month amount", here)
     tiers = "DiscountTiers_NENSI[[#All],[Service]:[Percent]]"
-    args = f"{dt_.ref('Service')},{_local(qty)},{_local(amt)},{tiers}"
+    args = f"{dt_.ref('Service')},{qty},{amt},{tiers}"
     book.spill(ws, placed, 2, ("Discount",), f"={book.fn('NENSI_DISCOUNT')}({args})", L.EUR)
     book.spill(ws, placed, 3, ("Check",), f"={book.fn('NENSI_DISCOUNT_CHECK')}({args})",
                L.TEXT)
@@ -188,7 +213,7 @@ def _renewal(book, ws, placed) -> None:
     (text, 0, TRUE) is #N/A in every month (it cannot be compared); a blank row is empty."""
     t = placed.table
     start, end = t.ref("Start date"), t.ref("End date")
-    check = _local(book.results[f"{t.name}.Check"])
+    check = book.sref(f"{t.name}.Check", ws.name)
     end_bad = f'({end}<>"")*NOT({L.is_date_cell(end)}*{L.date_in_range(end)})'
     first = L.BILL_START
     renewed = (f"(MONTH(BillMonth)=1)*(INT({start})<{first})"
@@ -198,8 +223,3 @@ def _renewal(book, ws, placed) -> None:
     book.spill(ws, placed, 3, ("Renewal (Bill month)",),
                f'=IF({check}="","",IF({end_bad},NA(),IF(ISNUMBER({start}),'
                f"IF({renewed},{fee},0),0)))", L.EUR)
-
-
-def _local(rng: str) -> str:
-    """A same-sheet range without its sheet name."""
-    return rng.split("!", 1)[1]

@@ -25,7 +25,15 @@ from workbook.template import samples
 from workbook.template.calc_sheets import write_bill, write_estimate, write_quote
 from workbook.template.styles import Styles
 from workbook.template.tariff_sheets import write_start, write_tariffs
-from workbook.template.usage_sheets import write_esign, write_msign, write_nensi
+from workbook.template.usage_sheets import (
+    write_charges,
+    write_discounts,
+    write_esign,
+    write_ledger,
+    write_msign,
+    write_nensi,
+    write_services,
+)
 
 
 @dataclass
@@ -51,56 +59,61 @@ class Book:
     prefix: str = ""  # function-name prefix of the runtime variant ("" = plain names)
     placed: dict[str, Placed] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)  # "Table.Header" -> abs range
-
+    # "Table.Header" -> (sheet, anchor row, anchor col, column within the spill)
+    anchors: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)
     widths: dict[tuple[str, int], float] = field(default_factory=dict)
+    col_formats: dict[tuple[str, int], object] = field(default_factory=dict)
 
     def result_col(self, table: L.TableDef) -> int:
-        """Where a Table's results start: on a sheet with several usage Tables stacked, one
-        column for all of them (right of the widest), so that the columns line up."""
-        same = [t for t in L.USAGE_TABLES if t.sheet == table.sheet]
-        if table.name not in {t.name for t in same}:
-            return table.result_col
-        return max(t.result_col for t in same)
+        """Where a Table's results start: one gap column right of it."""
+        return table.result_col
 
-    @staticmethod
-    def _stacked(table: L.TableDef) -> bool:
-        return sum(t.sheet == table.sheet for t in L.USAGE_TABLES) > 1
-
-    def width(self, ws, col: int, width: float) -> None:
-        """A column's width: the widest any Table on the sheet asks for."""
+    def width(self, ws, col: int, width: float, fmt=None) -> None:
+        """A column's width (the widest asked for) and its format for every row the Table
+        grows into (``fmt``: number format of the column, so new rows get EUR, dates...)."""
         key = (ws.name, col)
-        if width > self.widths.get(key, 0):
-            self.widths[key] = width
-            ws.set_column(col, col, width)
+        if fmt is not None:
+            self.col_formats[key] = fmt
+        if width > self.widths.get(key, 0) or fmt is not None:
+            self.widths[key] = max(width, self.widths.get(key, 0))
+            ws.set_column(col, col, self.widths[key], self.col_formats.get(key))
 
     def fn(self, name: str) -> str:
         """A Tarifa function's name as this variant writes it in formulas."""
         return self.prefix + name
 
     def add_table(self, ws, table: L.TableDef, row: int, rows: list[list[object]],
-                  *, col: int | None = None, extra_validation: int = 200) -> Placed:
-        """Write one input Table at ``row`` (its header row) with data, formats, dropdowns."""
+                  *, col: int | None = None, grows: bool = True,
+                  formulas: dict[str, str] | None = None) -> Placed:
+        """Write one input Table at ``row`` (its header row) with data, formats, dropdowns.
+        ``grows``: the Table owns its columns down to the sheet's last row (nothing below
+        it): the columns' number formats and dropdowns reach every row it can grow into.
+        ``formulas``: calculated columns (one formula per row, ``[@Column]``) by header."""
         t = replace(table, row=row, col=table.col if col is None else col)
         n = max(len(rows), 1)
         first, last = row + 1, row + n
         cols = []
+        formulas = formulas or {}
         for c in t.columns:
-            cols.append({"header": c.header, "format": self.st.input(c.kind),
-                         "header_format": self.st.table_header})
+            if c.header in formulas:
+                cols.append({"header": c.header, "formula": formulas[c.header],
+                             "format": self.st.result(c.kind),
+                             "header_format": self.st.result_header})
+            else:
+                cols.append({"header": c.header, "format": self.st.input(c.kind),
+                             "header_format": self.st.table_header})
         data = [list(r) + [None] * (len(t.columns) - len(r)) for r in rows] or \
             [[None] * len(t.columns)]
         ws.set_row(row, 30)  # room for wrapped header text (ours and the results')
         ws.add_table(row, t.col, last, t.col + len(t.columns) - 1, {
             "name": t.name, "columns": cols, "data": data, "style": "Table Style Light 1",
             "autofilter": True})
-        stacked = self.result_col(t) != t.result_col or self._stacked(t)
-        if stacked:  # notes overflow to the right, over a wide gap before the results
-            self.width(ws, self.result_col(t) - 1, 30)
+        bottom = L.SHEET_ROWS - 1 if grows else last + 200
         for j, c in enumerate(t.columns):
             col = t.col + j
-            self.width(ws, col, 12 if stacked and c.header == "Note" else c.width)
+            self.width(ws, col, c.width, self.st.column(c.kind) if grows else None)
             if c.choices:
-                ws.data_validation(first, col, last + extra_validation, col, {
+                ws.data_validation(first, col, bottom, col, {
                     "validate": "list", "source": list(c.choices),
                     "error_title": c.header, "error_message":
                         f"{c.header}: choose one of {', '.join(c.choices)}"[:255]})
@@ -113,18 +126,30 @@ class Book:
     def spill(self, ws, placed: Placed, offset: int, headers: tuple[str, ...], formula: str,
               kind: str, width: float = 12) -> str:
         """One spilling formula beside ``placed`` (``offset`` columns right of the gap), its
-        result headers above it; returns the absolute range of its first column."""
+        result headers above it; returns the spill reference of its first column
+        (``ANCHORARRAY(mSign!$J$7)``, Excel's ``mSign!$J$7#``): it follows the Table."""
         col = self.result_col(placed.table) + offset
         for j, h in enumerate(headers):
             ws.write(placed.table.row, col + j, h, self.st.result_header)
-            self.width(ws, col + j, width if kind != "text" else 48)
+            self.width(ws, col + j, width if kind != L.TEXT else 48,
+                       self.st.column(kind, wrap=kind == L.TEXT))
         ws.write_dynamic_array_formula(placed.first, col, placed.last,
                                        col + len(headers) - 1, formula, self.st.result(kind))
         for j, h in enumerate(headers):
-            rng = (f"{ws.name}!{L.a1(placed.first, col + j)}:"
-                   f"{L.a1(placed.last, col + j, True)}")
-            self.results[f"{placed.table.name}.{h}"] = rng
-        return self.results[f"{placed.table.name}.{headers[0]}"]
+            key = f"{placed.table.name}.{h}"
+            self.results[key] = (f"{ws.name}!{L.a1(placed.first, col + j)}:"
+                                 f"{L.a1(placed.last, col + j, True)}")
+            self.anchors[key] = (ws.name, placed.first, col, j)
+        return self.sref(f"{placed.table.name}.{headers[0]}")
+
+    def sref(self, key: str, here: str | None = None) -> str:
+        """The spill reference of a result column (``"Table.Header"``), from sheet ``here``
+        (same sheet: no sheet name): ``ANCHORARRAY($J$7)`` = ``$J$7#``, or for a column
+        inside a wider spill ``INDEX(ANCHORARRAY($J$7),0,6)``."""
+        sheet, row, col, j = self.anchors[key]
+        where = "" if sheet == here else L.sheet_ref(sheet) + "!"
+        ref = f"ANCHORARRAY({where}{L.a1(row, col)})"
+        return ref if j == 0 else f"INDEX({ref},0,{j + 1})"
 
     def name_cell(self, name: str, ws, value: object, kind: str) -> None:
         sheet, row, col = L.NAMES[name]
@@ -140,6 +165,7 @@ class Built:
 
     path: Path
     results: dict[str, str]
+    anchors: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)
 
 
 def build(path: Path, *, catalog: Catalog | None = None,
@@ -163,15 +189,16 @@ def build(path: Path, *, catalog: Catalog | None = None,
         write_bill_month(book, sheets[L.BILL])
         write_msign(book, sheets[L.MSIGN])
         write_esign(book, sheets[L.ESIGN])
+        write_ledger(book, sheets[L.LEDGER_SHEET])
         write_nensi(book, sheets[L.NENSI])
+        write_services(book, sheets[L.SERVICES_SHEET])
+        write_charges(book, sheets[L.CHARGES_SHEET])
+        write_discounts(book, sheets[L.DISCOUNTS_SHEET])
         write_quote(book, sheets[L.QUOTE])
         write_bill(book, sheets[L.BILL])
         write_estimate(book, sheets[L.ESTIMATE])
-        for ws in sheets.values():  # printable: A4 landscape, one page wide
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
-            ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
+        for ws in sheets.values():
+            print_setup(book, ws)
         sheets[L.START].activate()
         wb.set_properties({"title": "Tarifa - quotes, monthly bills and estimates",
                            "comments": "Built by `tarifa build` from the built-in price lists"})
@@ -180,7 +207,7 @@ def build(path: Path, *, catalog: Catalog | None = None,
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return Built(path, dict(book.results))
+    return Built(path, dict(book.results), dict(book.anchors))
 
 
 def write_bill_month(book: Book, ws) -> None:
@@ -192,3 +219,40 @@ def write_bill_month(book: Book, ws) -> None:
     sheet, row, col = L.NAMES["BillEnd"]
     ws.write_formula(row, col, "=EOMONTH(BillMonth,0)", book.st.result(L.DATE))
     book.wb.define_name("BillEnd", f"={sheet}!{L.a1(row, col)}")
+
+
+# A4 landscape, 0.3" margins left and right: the printable width in points
+_PAGE_WIDTH_PT = (297 / 25.4 - 0.6) * 72
+MIN_PRINT_SCALE = 75  # 11 pt Calibri at 75 % prints at about 8 pt: no smaller
+
+
+def print_width_pt(widths: list[float]) -> float:
+    """Printed width (points, at 100 %) of columns of these widths (Excel's character units:
+    7 pixels a character plus 5 pixels of padding at 96 dpi)."""
+    return sum((w * 7 + 5) * 0.75 for w in widths)
+
+
+def print_setup(book: Book, ws) -> None:
+    """Every sheet prints legibly on A4 landscape: one page wide when that needs no more
+    shrinking than MIN_PRINT_SCALE, else at that scale over several pages across; the
+    Table's header row (and, on usage sheets and the Bill, the Customer column) on every
+    page."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.5)
+    ws.set_footer("&L&A&R&P / &N")
+    cols = sorted(c for (sheet, c) in book.widths if sheet == ws.name)
+    width = print_width_pt([book.widths[(ws.name, c)] for c in cols]) if cols else 0
+    if width * MIN_PRINT_SCALE / 100 <= _PAGE_WIDTH_PT:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.set_print_scale(MIN_PRINT_SCALE)
+    placed = [p for p in book.placed.values() if p.table.sheet == ws.name
+              and p.table.name in _PRINT_TITLED]
+    if placed:
+        ws.repeat_rows(placed[0].table.row)
+        if placed[0].table.columns[0].header == "Customer":
+            ws.repeat_columns(0)
+
+
+_PRINT_TITLED = {t.name for t in (*L.USAGE_TABLES, L.QUOTE_LINES, L.ESTIMATE_ITEMS)}
