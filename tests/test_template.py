@@ -256,3 +256,26 @@ def main_build(path) -> int:
     from addin.cli import main
 
     return main(["build", "-o", str(path)])
+
+
+def test_every_usage_table_can_grow_and_is_read_through_spill_refs(wb):
+    # issue 8 items 1-2: nothing below a usage Table on its sheet; its dropdowns and its
+    # columns' number formats reach the sheet's last row; nothing reads results through a
+    # fixed range (only spill references J7# and structured references)
+    found = tables(wb)
+    for t in L.USAGE_TABLES:
+        ws, table = found[t.name]
+        _c1, _r1, _c2, last = openpyxl.utils.range_boundaries(table.ref)
+        assert ws.max_row == last, f"{t.name}: content below the Table on {ws.title}"
+        assert sum(tt.sheet == t.sheet for tt in L.USAGE_TABLES) == 1, t.name
+        for dv in ws.data_validations.dataValidation:
+            assert str(dv.sqref).endswith(str(L.SHEET_ROWS)), (t.name, dv.sqref)
+    ws = wb[L.MSIGN]
+    assert ws.column_dimensions["B"].number_format == "yyyy-mm"  # Month, new rows too
+    assert "EUR" in ws.column_dimensions["J"].number_format  # Charge, new rows too
+    assert wb[L.LEDGER_SHEET].column_dimensions["P"].number_format.startswith("#,##0.00")
+    fixed = re.compile(r"\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+")
+    for sheet, cell, text in formulas(wb):
+        assert not fixed.search(text), f"{sheet}!{cell}: a fixed range in {text}"
+    bill = wb[L.BILL]["D7"].value.text
+    assert bill.startswith("=SUMIFS(_xlfn.ANCHORARRAY(mSign!$J$7),Usage_mSign[Customer]")

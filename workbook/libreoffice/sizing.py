@@ -48,7 +48,7 @@ _ADDR = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _FORMULA = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _REF_ATTR = re.compile(rb'\bref="([^"]*)"')
 _ANCHOR = re.compile(r"_xlfn\.ANCHORARRAY\(\s*((?:'(?:[^']|'')+'|&apos;(?:(?!&apos;).)+&apos;"
-                     r"|[A-Za-z0-9_.]+)!)?\$?([A-Z]{1,3})\$?([0-9]+)\s*\)")
+                     r"|[A-Za-z0-9_.]+)!)?\$?([A-Z]{1,3})\$?([0-9]+)\s*\)", re.I)
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)(?::\$?([A-Z]{1,3})\$?([0-9]+))?$")
 
 
@@ -276,8 +276,8 @@ def fit(path: Path) -> Fitted:
     resized = {k: a for k, a in arrays.items() if a.new_r2 != a.r2}
     with zipfile.ZipFile(path) as z:
         sheets = _sheet_parts(z)
-        has_anchor = any(b"ANCHORARRAY" in z.read(p) for p in sheets.values()) or \
-            b"ANCHORARRAY" in z.read("xl/workbook.xml")
+        has_anchor = any(_has_anchor(z.read(p)) for p in sheets.values()) or \
+            _has_anchor(z.read("xl/workbook.xml"))
     if not grown and not resized and not has_anchor:
         return fitted
     parts: dict[str, bytes] = {}
@@ -300,7 +300,11 @@ def fit(path: Path) -> Fitted:
     return fitted
 
 
-_ANCHOR_BYTES = re.compile(_ANCHOR.pattern.encode())
+_ANCHOR_BYTES = re.compile(_ANCHOR.pattern.encode(), re.I)  # LibreOffice saves it lower-case
+
+
+def _has_anchor(data: bytes) -> bool:
+    return b"ANCHORARRAY" in data or b"anchorarray" in data.lower()
 
 
 def _spill_range(m: re.Match, here: str | None, arrays: dict) -> bytes:
@@ -310,7 +314,7 @@ def _spill_range(m: re.Match, here: str | None, arrays: dict) -> bytes:
     if prefix:
         name = prefix[:-1].replace("&apos;", "'")
         sheet = name[1:-1].replace("''", "'") if name.startswith("'") else name
-    col, row = col_index(m.group(2).decode()), int(m.group(3))
+    col, row = col_index(m.group(2).decode().upper()), int(m.group(3))
     a = arrays.get((sheet, row, col))
     if a is None:
         raise SizingError(f"{sheet}!{_a1(row, col)}: a formula refers to the results spilled "
@@ -327,7 +331,7 @@ def _fit_sheet(data: bytes, sheet: str, arrays: dict) -> bytes:
     def formula(m: re.Match) -> bytes:
         attrs, text = m.group(1), m.group(2)
         whole = m.group(0)
-        if text is not None and b"ANCHORARRAY" in text:
+        if text is not None and _has_anchor(text):
             new_text = _ANCHOR_BYTES.sub(lambda x: _spill_range(x, sheet, arrays), text)
             whole = whole.replace(b">" + text + b"</f>", b">" + new_text + b"</f>", 1)
         if b't="array"' in attrs:
