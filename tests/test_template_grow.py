@@ -165,11 +165,19 @@ def assert_bill_equals(sheet, run) -> int:
     return n
 
 
+# A contract's package (test data, not vendor data: the real quantities are not public) and
+# an Estimate whose Included cells are empty: they come from the package (issue 8 item 6)
+SMART = ["SMART", 49.90, 1000, 0, 0, 0, 5, 0, 10, 0]  # fee, then Included per msign.ITEMS
+ESTIMATE_FROM_PACKAGE = {
+    "Packages_mSign": [["MINI"], ["START"], SMART, ["ENTERPRISE"]],
+    "Estimate_Items": [[r[0], r[1], None, None] for r in samples.ESTIMATE_ITEMS]}
+
+
 @pytest.fixture(scope="module")
 def grown(tmp_path_factory):
     """The template with 5,000 rows written below each usage Table, recalculated."""
     folder = tmp_path_factory.mktemp("grow")
-    built = build(folder / "Tarifa.xlsx")
+    built = build(folder / "Tarifa.xlsx", tables=ESTIMATE_FROM_PACKAGE)
     rows = added_rows()
     write_below(built.path, folder / "grown.xlsx", rows)
     messages: list[str] = []
@@ -262,9 +270,16 @@ def test_rows_typed_below_and_inserted_inside_tables_in_libreoffice(tmp_path):
     inserted = [[samples.FARMALAB, serial(dt.date(2025, 5, 9)), "entry", 2, False, "ins"],
                 [samples.SONCEK, serial(dt.date(2025, 5, 9)), "export_detail", 10, False,
                  "inserted"]]
+    # issue 8 item 6: a fee typed as text is an error, never ignored; a code of another price
+    # list (mSign's transaction in the NENSI quote), typed below the Quote's lines, is an error
+    # on its line
+    _, fee_row, _ = L.NAMES["EstimateFee"]
+    quote_below = L.QUOTE_LINES.row + 1 + len(samples.QUOTE_LINES)
     edits = [
         {"sheet": L.MSIGN, "type_at": below_msign, "rows": typed},
         {"sheet": L.CHARGES_SHEET, "insert_at": first + 1, "columns": 6, "rows": inserted},
+        {"sheet": L.ESTIMATE, "type_at": fee_row, "rows": [[None, "49,90"]]},
+        {"sheet": L.QUOTE, "type_at": quote_below, "rows": [["transaction", 10, "mSign"]]},
     ]
     edited = tmp_path / "edited.xlsx"
     edit_in_libreoffice(built.path, edited, edits, tmp_path / "uno-profile")
@@ -286,6 +301,14 @@ def test_rows_typed_below_and_inserted_inside_tables_in_libreoffice(tmp_path):
     assert net(run, samples.SONCEK) - net(base, samples.SONCEK) == 2228  # NE-11
     charges = results_of(values, built, "Charges_NENSI", len(samples.NENSI_CHARGES) + 2)
     assert charges["Amount"][1:3] == [44.56, 22.28]  # where they were inserted
+    est = values[L.ESTIMATE]
+    assert est.cell(fee_row + 2, 2).value in ERRORS  # the fee used: #N/A
+    assert est.cell(fee_row + 2, 3).value.startswith("the typed fee is not a number")
+    assert est.cell(6, 2).value in ERRORS  # the monthly cost: never 154.80 without the fee
+    quote = results_of(values, built, "Quote_Lines", len(samples.QUOTE_LINES) + 1)
+    assert quote["Unit price"][-1] == "#VALUE!"
+    assert quote["Check"][-1] == "Code transaction is not in the NENSI price list"
+    assert quote["Unit price"][:-1] == [22.279, 1.114, 60, 2.228, 0.557]  # NE-8/10/1/11
     # the typed rows took the columns' formats: a month, EUR (issue 8 item 2)
     ws = openpyxl.load_workbook(out)[L.MSIGN]
     assert ws.cell(below_msign + 1, 2).number_format.replace("\\", "") == "yyyy-mm"
@@ -349,3 +372,18 @@ def test_sizing_refuses_a_dtd(tmp_path):
             dst.writestr(info, data)
     with pytest.raises(sizing.SizingError, match="DTD"):
         sizing.fit(bad)
+
+
+@needs_soffice
+def test_estimate_takes_the_packages_fee_and_included_quantities(grown):
+    # issue 8 item 6: SMART from Packages_mSign: fee 49.90, 1000 transactions, 0 OneSign,
+    # 5 users, 10 GB included -> 500 x 0.27 + 20 x 0.69 + 1 x 6.00 + 0 = 154.80 (MS-1/2/5/7)
+    # + 49.90 = 204.70 (the issue's figure; the fee was ignored when typed as text before)
+    built, _rows, values, _out, _ = grown
+    ws = values[L.ESTIMATE]
+    _, r, c = L.NAMES["EstimateFeeUsed"]
+    assert ws.cell(r + 1, c + 1).value == 49.9
+    assert ws.cell(r + 1, c + 2).value == "the package's fee (Tariffs)"
+    included = results_of(values, built, "Estimate_Items", 4)["Included (used)"]
+    assert included == [1000, 0, 5, 10]
+    assert round(ws.cell(6, 2).value * 100) == 20470

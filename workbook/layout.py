@@ -133,7 +133,7 @@ MSIGN_USAGE = TableDef("Usage_mSign", MSIGN, HEADER_ROW, 0, (
     Col("Used", NUMBER, width=9), Col("Included", NUMBER, width=9,
                                        comment="from the customer's contract (package)"),
     Col("Unit price", PRICE, width=10, comment="optional: replaces the price list"),
-    Col("Note", width=40)))
+    Col("Note", width=24)))
 
 ESIGN_LICENCES = TableDef("Licences_eSign", ESIGN, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
@@ -141,37 +141,37 @@ ESIGN_LICENCES = TableDef("Licences_eSign", ESIGN, HEADER_ROW, 0, (
     Col("Licences", NUMBER, width=9), Col("Purchase date", DATE, width=12),
     Col("Period start", DATE, width=12), Col("Period end", DATE, width=12),
     Col("Monthly price", PRICE, width=10, comment="optional; needed before 2024-03-28 (ES-1)"),
-    Col("Note", width=36)))
+    Col("Note", width=24)))
 
 ESIGN_LEDGER = TableDef("Ledger_eSign", LEDGER_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
     Col("Date", DATE, width=12), Col("Event", CODE, EVENTS, 12),
     Col("Kind", CODE, KINDS, 10), Col("Quantity", NUMBER, width=9),
     Col("Licences", NUMBER, width=9), Col("Unit price", PRICE, width=10),
-    Col("Note", width=36)))
+    Col("Note", width=24)))
 
 NENSI_PRODUCTS = TableDef("Products_NENSI", NENSI, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Product", TEXT, width=20),
     Col("Status", CODE, STATUSES, 11), Col("Entry date", DATE, width=12),
     Col("Activation date", DATE, width=12, comment="record-only products: date activated"),
-    Col("Products", NUMBER, width=9), Col("Note", width=36)))
+    Col("Products", NUMBER, width=9), Col("Note", width=24)))
 
 NENSI_SERVICES = TableDef("Services_NENSI", SERVICES_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES, 12),
     Col("Start date", DATE, width=12), Col("Units", NUMBER, width=9),
     Col("End date", DATE, width=12,
         comment="optional: the last day of use; renewed in full each January until then (NE-6)"),
-    Col("Note", width=36)))
+    Col("Note", width=24)))
 
 NENSI_CHARGES = TableDef("Charges_NENSI", CHARGES_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Date", DATE, width=12),
     Col("Code", CODE, CHARGES, 15), Col("Quantity", NUMBER, width=9),
     Col("Own products", FLAG, FLAGS, 10, "TRUE: the holder's own products (NE-11, NE-7)"),
-    Col("Note", width=36)))
+    Col("Note", width=24)))
 
 NENSI_DISCOUNTS = TableDef("Discounts_NENSI", DISCOUNTS_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Service", CODE, CHARGES, 15),
-    Col("Note", width=36)))
+    Col("Note", width=24)))
 # NE-12 (our decision): the workbook discounts the month's one-off charges (Charges_NENSI), the
 # services with a monthly quantity; a Discounts_NENSI row for anything else has this text as
 # its month quantity, so that its discount is an error with a reason, never a silent 0.
@@ -184,7 +184,7 @@ QUOTE_LINES = TableDef("Quote_Lines", QUOTE, 11, 0, (
     Col("Code", CODE, width=22), Col("Quantity", NUMBER, width=10), Col("Note", width=30)))
 
 CUSTOMERS = TableDef("Bill_Customers", BILL, HEADER_ROW, 0, (
-    Col("Customer", TEXT, width=30), Col("Note", width=30)))
+    Col("Customer", TEXT, width=30), Col("Note", width=16)))
 
 ESTIMATE_ITEMS = TableDef("Estimate_Items", ESTIMATE, 8, 0, (
     Col("Item", CODE, ITEMS, 13), Col("Per month", NUMBER, width=11),

@@ -261,6 +261,7 @@ def write_estimate(book, ws) -> None:
     chart.set_legend({"none": True})
     chart.set_size({"width": 560, "height": 300})
     ws.insert_chart(ct.row, ccol + 3, chart)  # beside the Tables, never below them
+    book.drawn[ws.name] = (560 + 64) * 0.75  # the chart and the gap before it, in points
     book.results["Estimate.Total"] = f"{ws.name}!{total}"
     book.results["Estimate.Curve"] = (f"{ws.name}!{L.a1(first, ccol + 1)}:"
                                       f"{L.a1(last, ccol + 1)}")

@@ -19,14 +19,20 @@ from workbook.template import build
 
 
 def to_pdf(src: Path, folder: Path, timeout: float = 180) -> Path:
-    """``src`` recalculated and printed to PDF by LibreOffice (the bridge's profile)."""
+    """``src`` recalculated and printed to PDF by LibreOffice (the bridge's profile).
+
+    First ``tarifa recalc`` (arrays and spill references fitted to the Tables, every formula
+    computed, saved with its values), then that file printed: LibreOffice sets the heights
+    of rows with wrapped text (the Check column) from the values it loads, so they must be
+    the computed ones, not the 0 a freshly built template holds."""
     soffice = libreoffice.find_soffice()
     if soffice is None:
         raise libreoffice.RecalcError("LibreOffice is not installed")
+    computed = libreoffice.recalculate(src, folder / f"{src.stem}-computed.xlsx", timeout)
     profile = libreoffice.ensure_profile(soffice, libreoffice.bridge_config())
     libreoffice.run_soffice(soffice, profile, ["--convert-to", "pdf", "--outdir", str(folder),
-                                               str(src)], timeout)
-    pdf = folder / f"{src.stem}.pdf"
+                                               str(computed)], timeout)
+    pdf = folder / f"{computed.stem}.pdf"
     if not pdf.is_file():
         raise libreoffice.RecalcError(f"LibreOffice wrote no PDF for {src}")
     return pdf

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbook import layout as L
 
 NUM_FORMATS = {
-    L.EUR: '#,##0.00 "EUR";-#,##0.00 "EUR"', L.PRICE: '#,##0.00## "EUR"',
+    L.EUR: '#,##0.00 "EUR";-#,##0.00 "EUR"', L.PRICE: '#,##0.0000 "EUR"',
     L.DATE: "yyyy-mm-dd", L.MONTH: "yyyy-mm", L.NUMBER: "#,##0.######", L.PERCENT: '0.0##" %"',
     "count": "#,##0", L.TEXT: "@", L.CODE: "@", L.FLAG: "General",
 }

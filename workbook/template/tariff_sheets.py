@@ -111,11 +111,13 @@ def _packages(book, ws, r: int) -> int:
                    + FILL_IN, st.subtitle)
     ws.write(r + 1, 0, "For your reference and the Estimate sheet; usage rows carry their "
                        "own Included quantity.", st.note)
-    rows = [[p] for p in L.PACKAGES]
+    # empty in the template (never invented); `build(tables=...)` may fill it (tests)
+    rows = book.tables.get(L.PACKAGES_TABLE.name) or [[p] for p in L.PACKAGES]
     placed = book.add_table(ws, L.PACKAGES_TABLE, r + 2, rows, grows=False)
-    for i in range(len(rows)):
+    for i, row in enumerate(rows):
         for j in range(1, len(L.PACKAGES_TABLE.columns)):
-            ws.write_blank(placed.first + i, j, None, st.missing)
+            if j >= len(row) or row[j] is None:
+                ws.write_blank(placed.first + i, j, None, st.missing)
     return placed.last + 3
 
 

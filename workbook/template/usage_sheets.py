@@ -167,7 +167,7 @@ def write_charges(book, ws) -> None:
     # doubled inside dropped; SUMIFS ignores case), so "Entry " counts as an entry
     check = book.sref("Charges_NENSI.Check", ws.name)
     book.spill(ws, placed, 3, ("Code read as",),
-               f'=IF({check}="","",TRIM({ct.ref("Code")}))', L.TEXT)
+               f'=IF({check}="","",TRIM({ct.ref("Code")}))', L.TEXT, 15)
 
 
 def write_discounts(book, ws) -> None:
@@ -180,8 +180,8 @@ def write_discounts(book, ws) -> None:
     here = ws.name
     amounts = book.sref("Charges_NENSI.Amount", here)
     codes = book.sref("Charges_NENSI.Code read as", here)
-    svc = book.spill(ws, placed, 4, ("Service read as",), f'=TRIM({dt_.ref("Service")})',
-                     L.TEXT)
+    book.spill(ws, placed, 4, ("Service read as",), f'=TRIM({dt_.ref("Service")})', L.TEXT,
+               15)
     svc = book.sref("Discounts_NENSI.Service read as", here)
     crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},{codes},"
             f'{svc},{L.in_bill_month("Charges_NENSI[Date]")}')

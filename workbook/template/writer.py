@@ -63,6 +63,7 @@ class Book:
     anchors: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)
     widths: dict[tuple[str, int], float] = field(default_factory=dict)
     col_formats: dict[tuple[str, int], object] = field(default_factory=dict)
+    drawn: dict[str, float] = field(default_factory=dict)  # sheet -> points of charts beside
 
     def result_col(self, table: L.TableDef) -> int:
         """Where a Table's results start: one gap column right of it."""
@@ -124,14 +125,14 @@ class Book:
         return placed
 
     def spill(self, ws, placed: Placed, offset: int, headers: tuple[str, ...], formula: str,
-              kind: str, width: float = 12) -> str:
+              kind: str, width: float | None = None) -> str:
         """One spilling formula beside ``placed`` (``offset`` columns right of the gap), its
         result headers above it; returns the spill reference of its first column
         (``ANCHORARRAY(mSign!$J$7)``, Excel's ``mSign!$J$7#``): it follows the Table."""
         col = self.result_col(placed.table) + offset
         for j, h in enumerate(headers):
             ws.write(placed.table.row, col + j, h, self.st.result_header)
-            self.width(ws, col + j, width if kind != L.TEXT else 48,
+            self.width(ws, col + j, width or (CHECK_WIDTH if kind == L.TEXT else 12),
                        self.st.column(kind, wrap=kind == L.TEXT))
         ws.write_dynamic_array_formula(placed.first, col, placed.last,
                                        col + len(headers) - 1, formula, self.st.result(kind))
@@ -156,6 +157,9 @@ class Book:
         assert sheet == ws.name
         ws.write(row, col, value, self.st.input(kind))
         self.wb.define_name(name, f"={sheet}!{L.a1(row, col)}")
+
+
+CHECK_WIDTH = 40  # the Check texts, wrapped
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ def write_bill_month(book: Book, ws) -> None:
 
 # A4 landscape, 0.3" margins left and right: the printable width in points
 _PAGE_WIDTH_PT = (297 / 25.4 - 0.6) * 72
-MIN_PRINT_SCALE = 75  # 11 pt Calibri at 75 % prints at about 8 pt: no smaller
+MIN_PRINT_SCALE = 72  # 11 pt Calibri at 72 % prints at 7.9 pt: no smaller
 
 
 def print_width_pt(widths: list[float]) -> float:
@@ -242,7 +246,9 @@ def print_setup(book: Book, ws) -> None:
     ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.5)
     ws.set_footer("&L&A&R&P / &N")
     cols = sorted(c for (sheet, c) in book.widths if sheet == ws.name)
-    width = print_width_pt([book.widths[(ws.name, c)] for c in cols]) if cols else 0
+    gaps = (max(cols) + 1 - len(cols)) if cols else 0  # gap columns at the default 8.43
+    width = print_width_pt([book.widths[(ws.name, c)] for c in cols] + [8.43] * gaps) + \
+        book.drawn.get(ws.name, 0)
     if width * MIN_PRINT_SCALE / 100 <= _PAGE_WIDTH_PT:
         ws.fit_to_pages(1, 0)
     else:
