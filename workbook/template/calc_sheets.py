@@ -37,6 +37,8 @@ def write_quote(book, ws) -> None:
         _, row, col = L.NAMES[name]
         ws.write(row, 0, label, st.label)
         book.name_cell(name, ws, value, kind)
+        if kind == L.TEXT:  # room for a name or an address: the cell spans B:C
+            ws.merge_range(row, col, row, col + 1, value, st.input(kind))
     _, row, col = L.NAMES["QuoteList"]
     ws.data_validation(row, col, row, col, {"validate": "list", "source": list(L.PRICE_LISTS)})
     ws.set_column(0, 0, 22)

@@ -35,7 +35,7 @@ class Styles:
         if kind not in self._input:
             self._input[kind] = self.wb.add_format({
                 "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF",
-                "num_format": NUM_FORMATS.get(kind, "General")})
+                "num_format": NUM_FORMATS.get(kind, "General"), "valign": "top"})
         return self._input[kind]
 
     def column(self, kind: str, wrap: bool = False):
