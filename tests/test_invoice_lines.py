@@ -71,7 +71,8 @@ def test_nensi_lines_exemption_prorated_fee_and_nothing_due(month):
     # NE-10: entered 3 May, nothing due in May: quantity 0, said in the note (was 1 x 1.1140
     # = 0.00 on the bill)
     assert row(b) == ("maintenance", 0, "C62", 11140, 1, 0, 0)
-    assert "no maintenance due this month" in b.note
+    assert b.note == ("Product B: nothing due this month (from the month after entry or "
+                      "activation, NE-10)")
     assert row(c) == ("maintenance", 2, "C62", 11140, 1, 0, 223)  # 2 x 1.1140 = 2.228
     assert row(d)[1] == 0  # record only, not activated
     # NE-6: 2 users x 60.00 x 8/12 = 80.00: price 40.00 (was 2 x 60.00 = 80.00 on the bill)

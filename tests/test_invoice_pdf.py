@@ -3,6 +3,7 @@ tarifa bill's, the CII XML embedded as Factur-X (PDF/A-3), a page rendered to PN
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ def text_of(data: bytes) -> str:
 
 @pytest.mark.parametrize("lang, words, amounts", [
     ("sl", ["Račun 2025-0004", "Vzdrževanje podatkov o izdelku", "Skupaj z DDV",
-            "lastni izdelki imetnika"], ["193,63", "42,60", "236,23", "22,2790"]),
+            "Popust 100 %: −66,84"], ["193,63", "42,60", "236,23", "22,2790"]),
     ("de", ["Rechnung 2025-0004", "Pflege der Produktdaten", "Gesamtbetrag",
             "Fällig am", "Tržaška"], ["193,63", "42,60", "236,23"]),
     ("en", ["Invoice 2025-0004", "Product data maintenance", "Total with VAT",
@@ -109,8 +110,16 @@ def test_quote_pdf_from_the_quote_sheet(template):
     for w in ("Angebot A-2025-001", "Zdravje d.d. (sample)", "1.236,77", "272,09",
               "1.508,86", "Erfassung der Produktdaten", "22,2790", "Angebotsdatum"):
         assert w in text, w
-    with pytest.raises(ValueError, match="give --lang"):  # not in the Customers table
-        read_quote(template)
+    q = read_quote(template)  # Zdravje d.d. is in the Customers table: its language, address
+    assert (q.lang, q.buyer.city, q.number) == ("sl", "Ljubljana", "")
+    assert q.valid_until == dt.date(2025, 7, 1)  # quote date + the Seller's 30 days
+
+
+def test_quote_to_a_customer_not_in_the_customers_table_needs_lang(tmp_path):
+    path = build(tmp_path / "T.xlsx", tables={"Customers": []}).path
+    with pytest.raises(ValueError, match="give --lang"):
+        read_quote(path)
+    assert read_quote(path, lang="en").buyer.name == "Zdravje d.d. (sample)"
 
 
 def test_cli_quote_writes_once_and_never_over_a_file(template, tmp_path, capsys):

@@ -66,9 +66,10 @@ START, TARIFFS, MSIGN, ESIGN, NENSI, QUOTE, BILL, ESTIMATE = (
 # one usage Table per sheet: eSign = licences, NENSI = products, and these
 LEDGER_SHEET, SERVICES_SHEET, CHARGES_SHEET, DISCOUNTS_SHEET = (
     "eSign Ledger", "NENSI Services", "NENSI Charges", "NENSI Discounts")
+PARTIES_SHEET, SELLER_SHEET = "Customers", "Seller"  # who bills whom (invoices, issue 9)
 SHEETS = (START, TARIFFS, MSIGN, ESIGN, LEDGER_SHEET, NENSI, SERVICES_SHEET, CHARGES_SHEET,
           DISCOUNTS_SHEET,
-          QUOTE, BILL, ESTIMATE)
+          QUOTE, BILL, ESTIMATE, PARTIES_SHEET, SELLER_SHEET)
 SHEET_ROWS = 1_048_576  # an .xlsx sheet's rows: formats and dropdowns reach down to the last
 
 
@@ -193,6 +194,21 @@ ESTIMATE_ITEMS = TableDef("Estimate_Items", ESTIMATE, 8, 0, (
     Col("Unit price", PRICE, width=10, comment="optional: replaces the price list")))
 ESTIMATE_CURVE = TableDef("Estimate_Curve", ESTIMATE, 8, 0, (
     Col("Transactions per month", NUMBER, width=14), Col("Monthly cost", EUR, width=12)))
+
+# --- invoicing: who bills whom (issue 9; read by workbook.invoice.parties) --------------------
+LANGUAGES = ("sl", "de", "en")
+PARTIES = TableDef("Customers", PARTIES_SHEET, HEADER_ROW, 0, (
+    Col("Customer", TEXT, width=30, comment="as on the usage sheets (matched case-insensitively)"),
+    Col("Street", TEXT, width=28), Col("Post code", TEXT, width=10), Col("City", TEXT, width=16),
+    Col("Country", CODE, width=9, comment="ISO 3166 code: SI, DE, AT, ..."),
+    Col("VAT ID", TEXT, width=15, comment="optional, with its country prefix: SI12345678"),
+    Col("E-mail", TEXT, width=26, comment="optional: where invoices go (EN 16931 BT-49)"),
+    Col("Language", CODE, LANGUAGES, 10, "of the invoice and quote: sl, de or en"),
+    Col("Buyer reference", TEXT, width=16,
+        comment="optional: the customer's reference for its invoices (EN 16931 BT-10)"),
+    Col("Note", width=30)))
+SELLER = TableDef("Seller", SELLER_SHEET, HEADER_ROW, 0, (
+    Col("Field", TEXT, width=26), Col("Value", TEXT, width=40), Col("Note", width=70)))
 
 # Usage tables `tarifa bill` reads, in reading order.
 USAGE_TABLES = (MSIGN_USAGE, ESIGN_LICENCES, ESIGN_LEDGER, NENSI_PRODUCTS, NENSI_SERVICES,

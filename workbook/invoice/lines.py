@@ -223,8 +223,7 @@ def _draft(table: str, row: dict[str, object], line: BillLine, month: dt.date,
         code = _code(row["Code"])
         day = _day(row["Date"])
         own = row["Own products"] is True
-        return _Draft(code, "C62", (day, day),
-                      (texts.note("own_products", lang),) if own else (), exempt=own)
+        return _Draft(code, "C62", (day, day), exempt=own)  # the allowance gives the reason
     if table == L.NENSI_DISCOUNTS.name:
         service = _code(row["Service"])
         return _Draft(f"discount_{service}", "C62", month_period,

@@ -16,16 +16,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
+from workbook import layout as L
 from workbook.invoice import texts
 from workbook.usage import Table
 
-CUSTOMERS_TABLE = "Customers"
-SELLER_TABLE = "Seller"
+CUSTOMERS_TABLE = L.PARTIES.name
+SELLER_TABLE = L.SELLER.name
 CUSTOMER_COLUMNS = ("Customer", "Street", "Post code", "City", "Country", "VAT ID", "E-mail",
                     "Language", "Buyer reference")
 SELLER_FIELDS = ("Name", "Street", "Post code", "City", "Country", "VAT ID", "E-mail", "IBAN",
                  "BIC", "Payment terms (days)", "Invoice number pattern",
-                 "Quote validity (days)")
+                 "Quote validity (days)")  # the Seller sheet's fields, in its order
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 

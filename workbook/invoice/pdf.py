@@ -120,10 +120,10 @@ def _lines_table(pdf: _Page, lines: list[InvoiceLine], lang: str) -> None:
     lab = lambda k: texts.label(k, lang)  # noqa: E731
     heads = [lab("pos"), lab("item"), lab("description"), lab("quantity"), lab("unit"),
              lab("price"), lab("vat_pct"), lab("amount")]
-    pdf.set_font("DejaVu", size=8)
+    pdf.set_font("DejaVu", size=7.5)
     pdf.set_draw_color(200, 200, 200)
     style = FontFace(emphasis="BOLD", fill_color=(225, 235, 247))
-    with pdf.table(col_widths=(5, 17, 50, 10, 7, 12, 7, 13), line_height=4,
+    with pdf.table(col_widths=(5, 23, 45, 9, 8, 11, 7, 12), line_height=3.5,
                    text_align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT",
                                "RIGHT"),
                    headings_style=style, borders_layout="HORIZONTAL_LINES",
@@ -155,8 +155,9 @@ def _totals(pdf: _Page, doc: Invoice | Quote, lang: str, due: bool) -> None:
     if due:
         rows.append((texts.label("payable", lang), f"{_eur(t.gross_cents, lang)} {doc.currency}",
                      True))
-    pdf.ln(4)
-    if pdf.get_y() > pdf.h - 60:
+    pdf.ln(3)
+    needed = 6 * len(rows) + 20  # the totals and the payment lines below them
+    if pdf.get_y() + needed > pdf.h - pdf.b_margin:
         pdf.add_page()
     x = pdf.w - pdf.r_margin - 95
     for label, value, bold in rows:
@@ -204,7 +205,7 @@ def invoice_pdf(inv: Invoice) -> bytes:
             meta)
     _lines_table(pdf, inv.lines, lang)
     _totals(pdf, inv, lang, due=True)
-    pdf.ln(6)
+    pdf.ln(4)
     pdf.set_font("DejaVu", size=9)
     pay = texts.label("pay_to", lang, iban=_iban(inv.seller.iban), ref=inv.number)
     if inv.seller.bic:

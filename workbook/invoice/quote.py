@@ -81,7 +81,7 @@ def read_quote(path: Path, lang: str | None = None, number: str | None = None) -
         pass  # an older template: a quote needs no Seller block
     tables.update(extra)
     cells = named_cells(path, ("QuoteCustomer", "QuoteList", "QuoteDate", "QuoteVAT",
-                               "QuoteNumber", "QuoteValid"))
+                               "QuoteNumber", "QuoteValidUntil", "QuoteAddress"))
     name = cells.get("QuoteCustomer")
     if not name:
         raise ValueError("Quote: the Customer cell is empty")
@@ -100,7 +100,7 @@ def read_quote(path: Path, lang: str | None = None, number: str | None = None) -
     language = texts.check_language(lang or (customer.language if customer else None)
                                      or _no_language(name))
     lines = _lines(tables, tables[L.QUOTE_LINES.name], family, day, vat, language)
-    valid = cells.get("QuoteValid")
+    valid = cells.get("QuoteValidUntil")
     if valid is not None:
         valid_until = _day(valid, "Valid until")
     elif seller is not None and seller.quote_days is not None:
@@ -108,8 +108,10 @@ def read_quote(path: Path, lang: str | None = None, number: str | None = None) -
     else:
         valid_until = None
     num = number or (str(cells["QuoteNumber"]).strip() if cells.get("QuoteNumber") else "")
-    return Quote(num, day, valid_until, language, seller,
-                 customer or parties.Customer(str(name)), lines)
+    if customer is None:  # a prospect: the Quote sheet's address cell, as typed
+        address = str(cells.get("QuoteAddress") or "").strip()
+        customer = parties.Customer(str(name), street=address)
+    return Quote(num, day, valid_until, language, seller, customer, lines)
 
 
 def _no_language(name: object) -> str:

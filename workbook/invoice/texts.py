@@ -30,11 +30,11 @@ LABELS: dict[str, dict[str, str]] = {
     "buyer": {"sl": "Kupec", "de": "Rechnungsempfänger", "en": "Bill to"},
     "customer": {"sl": "Stranka", "de": "Kunde", "en": "Customer"},
     "vat_id": {"sl": "ID za DDV", "de": "USt-IdNr.", "en": "VAT ID"},
-    "pos": {"sl": "#", "de": "Pos.", "en": "#"},
+    "pos": {"sl": "#", "de": "Nr.", "en": "#"},
     "item": {"sl": "Šifra", "de": "Artikel", "en": "Item"},
     "description": {"sl": "Opis", "de": "Beschreibung", "en": "Description"},
     "quantity": {"sl": "Kol.", "de": "Menge", "en": "Qty"},
-    "unit": {"sl": "EM", "de": "Einheit", "en": "Unit"},
+    "unit": {"sl": "EM", "de": "Einh.", "en": "Unit"},
     "price": {"sl": "Cena", "de": "Preis", "en": "Unit price"},
     "vat_pct": {"sl": "DDV %", "de": "USt. %", "en": "VAT %"},
     "amount": {"sl": "Znesek", "de": "Betrag", "en": "Amount"},
@@ -83,16 +83,13 @@ NOTES: dict[str, dict[str, str]] = {
     "renewal": {"sl": "podaljšanje za leto {year} (NE-6)",
                 "de": "Verlängerung für {year} (NE-6)",
                 "en": "renewal for {year} (NE-6)"},
-    "not_due": {"sl": "{product}: v tem mesecu ni vzdrževanja (NE-10: od meseca po vpisu "
-                      "oz. aktivaciji)",
-                "de": "{product}: in diesem Monat keine Pflege (NE-10: ab dem Monat nach "
-                      "Erfassung bzw. Aktivierung)",
-                "en": "{product}: no maintenance due this month (NE-10: from the month after "
-                      "entry or activation)"},
+    "not_due": {"sl": "{product}: ta mesec brez vzdrževanja (od meseca po vpisu oz. "
+                      "aktivaciji, NE-10)",
+                "de": "{product}: diesen Monat keine Pflege (ab dem Monat nach Erfassung "
+                      "bzw. Aktivierung, NE-10)",
+                "en": "{product}: nothing due this month (from the month after entry or "
+                      "activation, NE-10)"},
     "product": {"sl": "{product}", "de": "{product}", "en": "{product}"},
-    "own_products": {"sl": "lastni izdelki imetnika: brez plačila (NE-11)",
-                     "de": "eigene Produkte des Inhabers: kostenlos (NE-11)",
-                     "en": "the holder's own products: no charge (NE-11)"},
 }
 
 # UN/ECE Recommendation 20 unit codes we use, and their names per language.

@@ -132,11 +132,37 @@ ESTIMATE_ITEMS = [
 ]
 ESTIMATE_CURVE = [[v] for v in range(0, 5001, 500)]
 
+# Who bills whom (invoices, quotes): all names, addresses and numbers are FICTIONAL.
+# Customer, Street, Post code, City, Country, VAT ID, E-mail, Language, Buyer reference, Note
+PARTIES = [
+    [ALPINA, "Alpska cesta 1", "4000", "Kranj", "SI", "SI10000001", "racuni@alpina.example",
+     "sl", "PO-2025-117", "sample, fictional"],
+    [BOROVNICA, "Borovniška 2", "1353", "Borovnica", "SI", "", "info@borovnica.example", "sl",
+     "", "sample, fictional"],
+    [CEDRA, "Zedernweg 3", "80331", "München", "DE", "DE100000003",
+     "buchhaltung@cedra.example", "de", "", "sample, fictional"],
+    [FARMALAB, "Laboratorijska 4", "1000", "Ljubljana", "SI", "SI10000004",
+     "ap@farmalab.example", "en", "", "sample, fictional"],
+    [SONCEK, "Sončna ulica 5", "2000", "Maribor", "SI", "", "lekarna@soncek.example", "sl", "",
+     "sample, fictional"],
+    [BAD, "Napačna 6", "3000", "Celje", "SI", "", "", "sl", "", "bad-input sample"],
+    ["Zdravje d.d. (sample)", "Zdravstvena pot 7", "1000", "Ljubljana", "SI", "SI10000007",
+     "nabava@zdravje.example", "sl", "", "the Quote sheet's customer; fictional"],
+]
+# Field, Value: the seller (fictional)
+SELLER = [
+    ["Name", "Tarifa Demo d.o.o. (sample, fictional)"], ["Street", "Primerna ulica 1"],
+    ["Post code", "1000"], ["City", "Ljubljana"], ["Country", "SI"], ["VAT ID", "SI10000000"],
+    ["E-mail", "racuni@tarifa-demo.example"], ["IBAN", "SI56191000000123438"], ["BIC", None],
+    ["Payment terms (days)", 30], ["Invoice number pattern", "{year}-{seq:04d}"],
+    ["Quote validity (days)", 30],
+]
+
 TABLES = {
     "Usage_mSign": MSIGN_USAGE, "Licences_eSign": ESIGN_LICENCES,
     "Ledger_eSign": ESIGN_LEDGER, "Products_NENSI": NENSI_PRODUCTS,
     "Services_NENSI": NENSI_SERVICES, "Charges_NENSI": NENSI_CHARGES,
     "Discounts_NENSI": NENSI_DISCOUNTS, "Quote_Lines": QUOTE_LINES,
     "Bill_Customers": CUSTOMERS, "Estimate_Items": ESTIMATE_ITEMS,
-    "Estimate_Curve": ESTIMATE_CURVE,
+    "Estimate_Curve": ESTIMATE_CURVE, "Customers": PARTIES, "Seller": SELLER,
 }

@@ -23,6 +23,7 @@ from pricing.catalog import Catalog, builtin
 from workbook import layout as L
 from workbook.template import samples
 from workbook.template.calc_sheets import write_bill, write_estimate, write_quote
+from workbook.template.party_sheets import write_customers, write_seller
 from workbook.template.styles import Styles
 from workbook.template.tariff_sheets import write_start, write_tariffs
 from workbook.template.usage_sheets import (
@@ -201,6 +202,8 @@ def build(path: Path, *, catalog: Catalog | None = None,
         write_quote(book, sheets[L.QUOTE])
         write_bill(book, sheets[L.BILL])
         write_estimate(book, sheets[L.ESTIMATE])
+        write_customers(book, sheets[L.PARTIES_SHEET])
+        write_seller(book, sheets[L.SELLER_SHEET])
         for ws in sheets.values():
             print_setup(book, ws)
         sheets[L.START].activate()
@@ -261,4 +264,4 @@ def print_setup(book: Book, ws) -> None:
             ws.repeat_columns(0)
 
 
-_PRINT_TITLED = {t.name for t in (*L.USAGE_TABLES, L.QUOTE_LINES, L.ESTIMATE_ITEMS)}
+_PRINT_TITLED = {t.name for t in (*L.USAGE_TABLES, L.QUOTE_LINES, L.ESTIMATE_ITEMS, L.PARTIES)}
