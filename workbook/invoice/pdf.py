@@ -101,7 +101,7 @@ def _eur(cents: int, lang: str) -> str:
     return texts.money(money.cents_to_decimal(cents), lang)
 
 
-def _description(line: InvoiceLine, lang: str) -> str:
+def _description(line: InvoiceLine, lang: str, period: bool) -> str:
     parts = [line.name]
     if line.note:
         parts.append(line.note)
@@ -111,12 +111,14 @@ def _description(line: InvoiceLine, lang: str) -> str:
     if line.base_quantity != 1:
         parts.append(f"{texts.label('price', lang)} / {line.base_quantity}")
     p0, p1 = line.period
-    parts.append(texts.date(p0, lang) if p0 == p1 else
-                 f"{texts.date(p0, lang)} – {texts.date(p1, lang)}")
+    if period:
+        parts.append(texts.date(p0, lang) if p0 == p1 else
+                     f"{texts.date(p0, lang)} – {texts.date(p1, lang)}")
     return "\n".join(parts)
 
 
-def _lines_table(pdf: _Page, lines: list[InvoiceLine], lang: str) -> None:
+def _lines_table(pdf: _Page, lines: list[InvoiceLine], lang: str, period: bool = True
+                 ) -> None:
     lab = lambda k: texts.label(k, lang)  # noqa: E731
     heads = [lab("pos"), lab("item"), lab("description"), lab("quantity"), lab("unit"),
              lab("price"), lab("vat_pct"), lab("amount")]
@@ -135,7 +137,7 @@ def _lines_table(pdf: _Page, lines: list[InvoiceLine], lang: str) -> None:
             row = table.row()
             row.cell(str(n))
             row.cell(line.code)
-            row.cell(_description(line, lang))
+            row.cell(_description(line, lang, period))
             row.cell(texts.number(line.quantity, lang))
             row.cell(texts.unit_name(line.unit, lang))
             row.cell(texts.price(money.price_to_decimal(line.price_e4), lang))
@@ -227,7 +229,7 @@ def quote_pdf(q: Quote) -> bytes:
         meta.append((texts.label("valid_until", lang), texts.date(q.valid_until, lang)))
     _header(pdf, f"{texts.label('quote', lang)} {q.number}".strip(), q.seller, q.buyer, lang,
             meta)
-    _lines_table(pdf, q.lines, lang)
+    _lines_table(pdf, q.lines, lang, period=False)
     _totals(pdf, q, lang, due=False)
     return bytes(pdf.output())
 

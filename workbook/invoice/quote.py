@@ -126,6 +126,7 @@ def _lines(tables: dict[str, Table], t: Table, family: str, day: dt.date, vat: s
     rng = tariff.as_range(("Code", "Unit price", "Valid from"))
     names = descriptions(tables)
     out, errors = [], []
+    notes = t.column("Note")
     for i, (code, qty) in enumerate(zip(t.column("Code"), t.column("Quantity"), strict=True)):
         if code is None and qty is None:
             continue
@@ -145,7 +146,7 @@ def _lines(tables: dict[str, Table], t: Table, family: str, day: dt.date, vat: s
         q = money.read_decimal(float(qty))
         p = money.decimal_to_scaled(money.read_decimal(float(price)))
         line = bill.Line.priced("", c, q, p, vat)
-        out.append(InvoiceLine(c, names.get(c, {}).get(lang, c), "", q,
+        out.append(InvoiceLine(c, names.get(c, {}).get(lang, c), str(notes[i] or ""), q,
                                UNIT_CODES.get(c, "C62"), p, 1, 0, "", line.amount_cents, vat,
                                (day, day), "", f"{t.sheet}!{row}"))
     if errors:
