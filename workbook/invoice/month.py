@@ -93,6 +93,10 @@ def _prepare(run: BillRun, tables: dict[str, Table], lang: str | None, out: Outc
             out.refused.append((c.customer, f"line {e}"))
             continue
         total = bill.totals(lines)
+        if total != c.totals:  # by construction equal: a guard, money is trusted
+            out.refused.append((c.customer, "the invoice's totals differ from tarifa bill's: "
+                                            "not written (please report)"))
+            continue
         if total.gross_cents <= 0:
             out.refused.append((c.customer, f"total {total.gross_cents / 100:.2f}: nothing to "
                                             "invoice (a credit note is not written)"))
