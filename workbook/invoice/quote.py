@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
+from dataclasses import replace
 from pathlib import Path
-
-import python_calamine as pc
 
 from pricing import bill, money
 from udfs import excel_values as xv
@@ -24,43 +22,45 @@ from workbook import layout as L
 from workbook.invoice import parties, texts
 from workbook.invoice.document import Quote
 from workbook.invoice.lines import UNIT_CODES, InvoiceLine, descriptions
+from workbook.reading import Archive, TablePart, read_structure
+from workbook.reading.extract import extract
+from workbook.reading.structure import col_index, small_xml
 from workbook.usage import Table, read_tables, read_template
+from workbook.usage import _read_copy as read_copy  # the cell reader of workbook.reading's copy
 
-_NAME = re.compile(rb'<definedName name="(\w+)"[^>]*>([^<]*)</definedName>')
 _REF = re.compile(r"^'?([^'!]+)'?!\$?([A-Z]+)\$?(\d+)$")
 LIST_FAMILY = {"msign": "msign", "esign": "esign", "nensi": "nensi"}
 
 
 def named_cells(path: Path, names: tuple[str, ...]) -> dict[str, object]:
-    """The values of single-cell defined names (absent names are left out)."""
-    with zipfile.ZipFile(path) as z:
-        book = z.read("xl/workbook.xml")
-    refs = {}
-    for name, ref in _NAME.findall(book):
-        m = _REF.match(ref.decode().replace("&apos;", "'"))
-        if name.decode() in names and m:
-            refs[name.decode()] = m.groups()
+    """The values of single-cell defined names (absent names are left out), read through
+    ``workbook.reading`` as every reader is: each named cell is copied out as a one-cell
+    Table (its header the cell above), so only those cells reach the cell reader."""
+    with Archive.open(Path(path)) as archive:
+        structure = read_structure(archive)
+        book = small_xml(archive, "xl/workbook.xml")
+        parts: dict[str, TablePart] = {}
+        for el in book.iter():
+            name = el.get("name")
+            if not el.tag.endswith("definedName") or name not in names:
+                continue
+            m = _REF.match((el.text or "").strip())
+            if m is None or m.group(1) not in structure.sheets or int(m.group(3)) < 2:
+                continue
+            sheet, col, row = m.group(1), col_index(m.group(2)), int(m.group(3))
+            parts[name] = TablePart(name, sheet, structure.sheets[sheet], "", row - 1, col,
+                                    row, col, 1, 0, ("Value",))
+        if not parts:
+            return {}
+        fake = replace(structure, tables=parts)
+        copy = extract(archive, fake, tuple(parts))
     out: dict[str, object] = {}
-    wb = pc.CalamineWorkbook.from_path(str(path))
-    try:
-        sheets: dict[str, list[list[object]]] = {}
-        for name, (sheet, col, row) in refs.items():
-            if sheet not in sheets:
-                sheets[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            r, c = int(row) - 1, _col(col)
-            rows = sheets[sheet]
-            value = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
-            out[name] = None if value == "" else value
-    finally:
-        wb.close()
+    for name, t in read_copy(copy, tuple(parts)).items():
+        if t.errors:
+            raise ValueError(f"{t.sheet}: the cell {name} {next(iter(t.errors.values()))}")
+        value = t.rows[0][0] if t.rows and t.rows[0] else ""
+        out[name] = None if value == "" else value
     return out
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _day(value: object, what: str) -> dt.date:
