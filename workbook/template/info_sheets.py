@@ -74,6 +74,14 @@ DECISIONS = [
      "change it in VAT_Rates (SI reduced 9.5 %, DE 19 % are other rates)."),
     ("Tarifa", "(our decision) Legacy eSign prices: the eSign functions get the 2024 price "
      "table; a legacy price is given per row (ES-1)."),
+    ("Invoices", "(our decision) tarifa invoice bills the same amounts as tarifa bill, each line "
+     "as quantity x net price = amount (EN 16931): a prorated line (ES-15, NE-6) shows the "
+     "prorated unit price (4 decimals) and its proration in the line note; a product holder's "
+     "free exports (NE-11) are the listed charge less a 100 % allowance; maintenance not yet "
+     "due (NE-10) is quantity 0. Only standard-rated VAT (category S): a 0 % rate needs its "
+     "category (reverse charge, exempt) and is not invoiced. Customers and Seller sheets hold "
+     "the parties; invoice numbers follow the Seller's pattern and are kept in "
+     "<workbook>.invoice-numbers.json beside the workbook (never repeated)."),
 ]
 
 
