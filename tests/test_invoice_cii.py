@@ -113,3 +113,37 @@ def test_the_xml_says_what_the_lines_say(month):
     assert export.findtext(".//ram:LineTotalAmount", None, NS) == "0.00"
     assert root.findtext(".//ram:BuyerReference", None, NS) == "PO-7"  # BT-10
     assert items[4].findtext(".//ram:Name", None, NS).startswith("Celoletna uporaba")
+
+
+@pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
+def test_discount_and_january_renewals_hold_together_and_pass(tmp_path):
+    import datetime as dt
+
+    from tests.invoicing import SELLER, customer
+    from workbook.billrun import price_month
+    from workbook.invoice import cii
+    from workbook.invoice.document import Invoice, due_date
+    from workbook.invoice.lines import invoice_lines
+    from workbook.usage import read_template
+
+    # NE-12 with a tier "export_detail from 10: 5 %": 5 % of 66.84 = 3.342 -> 3.34, billed
+    # as quantity -1 x 3.34 (BR-27: no negative price)
+    path = build(tmp_path / "T.xlsx",
+                 tables={"DiscountTiers_NENSI": [["export_detail", 10, 5]]}).path
+    tables = read_template(path)
+    for month, expected in (
+            (dt.date(2025, 5, 1), [("pharmacy", 1, 1600000, 16000),
+                                   ("export_detail", 30, 22280, 6684),
+                                   ("export_codebook", 5, 5570, 279),
+                                   ("discount_export_detail", -1, 33400, -334)]),
+            # NE-6: January renewals in full: pharmacy 240.00, view 60.00 (until 2026-12-31)
+            (dt.date(2026, 1, 1), [("pharmacy", 1, 2400000, 24000),
+                                   ("view", 1, 600000, 6000)])):
+        bill = price_month(tables, month).customers["lekarna soncek (sample)"]
+        lines = invoice_lines(bill, tables, month, "en")
+        assert [(x.code, x.quantity, x.price_e4, x.amount_cents) for x in lines] == expected
+        inv = Invoice("2026-0001", dt.date(2026, 2, 2), due_date(dt.date(2026, 2, 2), SELLER),
+                      (month, month), "en", SELLER, customer("Lekarna Soncek (sample)", "en"),
+                      lines)
+        assert inv.totals == bill.totals
+        assert en16931.problems(cii.to_bytes(inv)) == []
