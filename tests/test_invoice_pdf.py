@@ -111,8 +111,8 @@ def test_quote_pdf_from_the_quote_sheet(template):
               "1.508,86", "Erfassung der Produktdaten", "22,2790", "Angebotsdatum"):
         assert w in text, w
     q = read_quote(template)  # Zdravje d.d. is in the Customers table: its language, address
-    assert (q.lang, q.buyer.city, q.number) == ("sl", "Ljubljana", "")
-    assert q.valid_until == dt.date(2025, 7, 1)  # quote date + the Seller's 30 days
+    assert (q.lang, q.buyer.city, q.number) == ("sl", "Ljubljana", "Q-2025-001 (sample)")
+    assert q.valid_until == dt.date(2025, 6, 30)  # the Quote sheet's Valid until
 
 
 def test_quote_to_a_customer_not_in_the_customers_table_needs_lang(tmp_path):

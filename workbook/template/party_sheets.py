@@ -50,7 +50,11 @@ def write_seller(book, ws) -> None:
     rows = [[f, values.get(f), note] for f, _kind, note in SELLER_FIELDS]
     placed = book.add_table(ws, t, t.row, rows, grows=False)  # a fixed block of fields
     col = t.col + t.headers.index("Value")
-    for i, (field, kind, _note) in enumerate(SELLER_FIELDS):
+    note_col = t.col + t.headers.index("Note")
+    for i, (field, kind, note) in enumerate(SELLER_FIELDS):
         value = values.get(field)
         ws.write(placed.first + i, col, value, st.input(kind))  # days as numbers, text as text
+        ws.write(placed.first + i, note_col, note, st.wrap)
+        if len(note) > 75:  # the Note column is 70 wide: room for the wrapped lines
+            ws.set_row(placed.first + i, 15 * -(-len(note) // 75))
 
