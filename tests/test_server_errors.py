@@ -7,6 +7,7 @@ a negative quantity is refused by the rules (#NUM!), an unknown item cannot be r
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -149,3 +150,23 @@ def test_message_puts_the_function_name_first_once():
     assert calls.message("F_CHECK", ValueError("F: bad")) == "F_CHECK: bad"
     assert calls.message("F", ValueError("bad")) == "F: bad"
     assert calls.message("F", ValueError("G: bad")) == "F: G: bad"
+
+
+def test_ms1_a_large_call_computed_in_its_own_process_gives_the_same():
+    # 50,000 rows (a body over calls.LARGE_CALL_BYTES) go to the large-call process: the same
+    # values, error cells with their reasons, and a refusal crosses back as 400
+    used = [[120]] * 49_999 + [[-1]]
+    data = body("MSIGN_OVERAGE", "transaction", used, 100)
+    assert len(json.dumps(data)) > calls.LARGE_CALL_BYTES
+    app = server.create_app(Settings(license_key="noncommercial", auth=AUTH_NONE))
+    with TestClient(app) as client:  # starts and stops the large-call process
+        answer = client.post(server.CALL_PATH, json=data).json()
+        assert answer["result"][:2] == [[5.40], [5.40]]  # MS-1: 20 x 0.27
+        assert answer["result"][-1] == [NUM]
+        assert answer["errors"] == [[49_999, 0, 0]]
+        assert answer["reasons"] == ["MS-1: used must not be negative"]
+        assert sum(r[0] for r in answer["result"][:-1]) == pytest.approx(5.40 * 49_999)
+        mismatched = body("MSIGN_OVERAGE", [["transaction"]] * 2, used, 100)
+        refused = client.post(server.CALL_PATH, json=mismatched)
+        assert refused.status_code == 400
+        assert refused.json()["detail"].startswith("MSIGN_OVERAGE: the ranges have different")

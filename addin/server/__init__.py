@@ -83,7 +83,9 @@ def create_app(settings: Settings | None = None, module: ModuleType | None = Non
     prepare_xlwings(settings.license_key)
     from addin.server import app
 
-    return app.create_app(settings, module or functions_module())
+    if module is None:  # Tarifa's functions: large calls in a process of their own
+        return app.create_app(settings, functions_module(), large_calls=True)
+    return app.create_app(settings, module)
 
 
 # --- the command ---------------------------------------------------------------------------

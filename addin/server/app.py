@@ -11,13 +11,16 @@
 What Excel loads before anyone signs in (manifest, page, metadata, code, icons) is public and
 holds no prices; every function call needs a valid token (``auth``). No OpenAPI schema, no docs
 pages. A call's body is refused with 413 beyond the limit before it is read, and with 408 if it
-does not arrive in time; the call itself runs in a worker thread (``calls``).
+does not arrive in time; the call itself runs in a worker thread, or a large one in a process of
+its own (``calls``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from types import ModuleType
 
 from fastapi import FastAPI, Request
@@ -89,8 +92,10 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(settings: Settings, module: ModuleType) -> ASGIApp:
-    """The app serving ``module``'s functions (xlwings must be in server mode already)."""
+def create_app(settings: Settings, module: ModuleType, large_calls: bool = False) -> ASGIApp:
+    """The app serving ``module``'s functions (xlwings must be in server mode already);
+    ``large_calls``: compute large calls in a process of their own (``module`` must then be
+    Tarifa's functions, which that process imports itself)."""
     import xlwings
     import xlwings.server
 
@@ -105,8 +110,18 @@ def create_app(settings: Settings, module: ModuleType) -> ASGIApp:
                                  prefix + DIALOG_PATH if entraid else None)
     manifest = assets.manifest_xml(settings)
     limit, body_timeout = settings.max_body_bytes(), settings.body_timeout
+    pool = calls.LargeCalls() if large_calls else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if pool is not None:
+            await pool.start()  # the first large call finds its process ready
+        yield
+        if pool is not None:
+            await run_in_threadpool(pool.stop)
+
     app = FastAPI(title="Tarifa - xlwings Server", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, lifespan=lifespan)
 
     @app.get(META_PATH)
     async def custom_functions_meta() -> dict:
@@ -125,7 +140,10 @@ def create_app(settings: Settings, module: ModuleType) -> ASGIApp:
                                                request.headers.get("authorization"))
                 who = f" ({user.name})"
             body = await read_body(request, limit, body_timeout)
-            answer = await run_in_threadpool(calls.run, body, module)
+            if pool is not None and len(body) > calls.LARGE_CALL_BYTES:
+                answer = await pool.run(body)
+            else:
+                answer = await run_in_threadpool(calls.run, body, module)
         except (calls.Refused, AuthError) as e:
             log.warning("refused %d%s: %s", e.status, who, e.message.replace("\n", " "))
             return _refusal(e.status, e.message)
@@ -164,5 +182,5 @@ def app_from_env() -> ASGIApp:
 
     settings = Settings.from_env()
     prepare_xlwings(settings.license_key)
-    return create_app(settings, functions_module())
+    return create_app(settings, functions_module(), large_calls=True)
 

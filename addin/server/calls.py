@@ -1,5 +1,8 @@
-"""One function call of the Office.js protocol: JSON body in, JSON answer out, run in a worker
-thread (never on the event loop, so one large call does not hold back small ones).
+"""One function call of the Office.js protocol: JSON body in, JSON answer out, never on the
+event loop: in a worker thread, or, for a large call (a body over ``LARGE_CALL_BYTES``), in a
+process of its own (``LargeCalls``) -- Python threads share one interpreter lock, and decoding
+and computing a 1,000,000-row call holds it for seconds at a time, which would hold back every
+small call of the same worker.
 
 The answer is ``{"result": [[...]]}`` as xlwings Server answers, plus, when cells of the result
 are errors, why: ``"errors": [[row, column, k], ...]`` and ``"reasons": [text, ...]`` (``k``
@@ -17,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import multiprocessing
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import ModuleType, SimpleNamespace
 
 import xlwings
@@ -41,6 +47,9 @@ class Refused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def __reduce__(self) -> tuple:  # crosses from the large-call process intact
+        return (Refused, (self.status, self.message))
 
 
 def _no_constant(name: str) -> float:
@@ -141,3 +150,63 @@ def error_cells(result: object, grid: object) -> tuple[list[list[int]], list[str
                 k = index.setdefault(reason, len(index))
                 errors.append([r, c, k])
     return errors, list(index)
+
+
+# --- large calls: a process of their own -----------------------------------------------------
+
+LARGE_CALL_BYTES = 256 * 1024  # ~35,000 one-number rows: 0.1 s and more of work
+_functions: ModuleType | None = None
+
+
+def run_tarifa(raw: bytes) -> bytes:
+    """``run`` over Tarifa's functions, in a large-call process (imported there once)."""
+    global _functions
+    if _functions is None:
+        from addin.server import functions_module
+
+        _functions = functions_module()
+    return run(raw, _functions)
+
+
+def warm() -> int:
+    """Import the functions in a large-call process before the first call needs them."""
+    from addin.server import functions_module
+
+    return len(dir(functions_module()))
+
+
+class LargeCalls:
+    """A pool of ``processes`` processes (started on first use, spawned: nothing of the
+    server's threads is inherited) that compute large calls of Tarifa's functions."""
+
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.processes,
+                                                 mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    async def run(self, raw: bytes) -> bytes:
+        pool = self.pool()
+        try:
+            return await asyncio.wrap_future(pool.submit(run_tarifa, raw))
+        except BrokenProcessPool:  # the process died (killed, out of memory): a new one next
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    async def start(self) -> None:
+        await asyncio.wrap_future(self.pool().submit(warm))
+
+    def stop(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
