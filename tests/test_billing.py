@@ -155,7 +155,7 @@ def test_output_written_atomically(template, tmp_path, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("workbook.bills._fill_lines", broken)
+    monkeypatch.setattr("workbook.bills.verify", broken)
     with pytest.raises(RuntimeError):
         bill_workbook(template, MAY, out)
     assert out.read_bytes() == b"previous bills"  # the old file, never half a new one

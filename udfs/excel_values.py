@@ -374,12 +374,11 @@ def read_dates(raw: object, what: str, *, required: bool = True) -> Cells:
         s.marks.fail(bad, v.reason, NUM)
         out[bad] = np.datetime64("NaT")
     day = s.cat == _DATE
-    if day.any():
-        for idx in _where(day):
-            value = s.a[idx]
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            out[idx] = np.datetime64(value, "D")
+    if day.any():  # a month's rows share a few distinct days: each converted once
+        values = np.asarray(s.a[day]).tolist()
+        days = {v: np.datetime64(v.date() if isinstance(v, dt.datetime) else v, "D")
+                for v in set(values)}
+        out[day] = np.array([days[v] for v in values], dtype="datetime64[D]")
     text = s.cat == _TEXT
     if text.any():
         texts = np.asarray(s.a[text]).tolist()

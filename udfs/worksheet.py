@@ -390,3 +390,34 @@ def _reasons(out: _Outcome) -> xv.ExcelGrid:
     if isinstance(out.value, Spill) or len(shape) == 2 and shape[1] == 1:
         return grid
     return xv.as_rows(grid, shape)
+
+
+class Evaluation:
+    """One evaluation of a worksheet function, for callers that need what both ``F`` and
+    ``F_CHECK`` return (``tarifa bill``). ``outcome.value`` keeps the engine's exact result
+    (integer cents, prices x 10**4), ``outcome.marks.ok`` / ``outcome.blank`` the per-element
+    masks; the Excel grids are built only when asked for (a big month needs none)."""
+
+    def __init__(self, spec: _Spec, outcome: _Outcome) -> None:
+        self.spec, self.outcome = spec, outcome
+
+    @functools.cached_property
+    def values(self) -> xv.ExcelGrid:
+        return _values(self.spec, self.outcome)
+
+    @functools.cached_property
+    def reasons(self) -> xv.ExcelGrid:
+        return _reasons(self.outcome)
+
+    def reason(self, i: int) -> str:
+        """The reason of flat element ``i`` as ``F_CHECK`` gives it."""
+        out = self.outcome
+        if out.blank is not None and out.blank.reshape(-1)[i]:
+            return ""
+        return "OK" if out.marks.ok.reshape(-1)[i] else str(out.marks.reason.reshape(-1)[i])
+
+
+def evaluate(function: Callable, *args: object) -> Evaluation:
+    """Evaluate worksheet function ``function`` once (see ``Evaluation``)."""
+    spec: _Spec = function.__tarifa__
+    return Evaluation(spec, spec.evaluate(args))

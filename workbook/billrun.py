@@ -30,6 +30,7 @@ import numpy as np
 from pricing import bill, money
 from udfs import excel_values as xv
 from udfs import functions as F
+from udfs.worksheet import evaluate
 from workbook import layout as L
 from workbook.usage import Table
 
@@ -81,7 +82,7 @@ class BillRun:
     result columns show them), per customer the bill, and the problems."""
 
     month: dt.date
-    results: dict[str, dict[str, list[object]]] = field(default_factory=dict)
+    results: dict[str, Results] = field(default_factory=dict)
     customers: dict[str, CustomerBill] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
@@ -122,19 +123,44 @@ def _billing_days(values: list[object]) -> np.ndarray:
     return days
 
 
-def _billed_in(values: list[object], reasons: list[str]) -> list[object]:
-    """The template's "Billed in" column: the 1st of the month a row is billed in, "not a
-    date" where its billing date is no date cell, "" for a blank row (empty check)."""
-    days = _billing_days(values)
-    out: list[object] = []
-    for day, reason in zip(days.tolist(), reasons, strict=True):
-        if reason == "":
-            out.append("")
-        elif day is None:
-            out.append(L.UNDATED)
-        else:
-            out.append(dt.datetime(day.year, day.month, 1))
-    return out
+def _billed_in(days: np.ndarray, blank: np.ndarray) -> list[object]:
+    """The template's "Billed in" column from the billing ``days`` (``_billing_days``): the
+    1st of the month a row is billed in, "not a date" where its billing date is no date cell,
+    "" for a ``blank`` row (empty check)."""
+    months = days.astype("datetime64[M]")
+    out = np.full(len(days), L.UNDATED, dtype=object)
+    for m in np.unique(months[~np.isnat(months)]).tolist():  # a few distinct months
+        out[months == np.datetime64(m, "M")] = dt.datetime(m.year, m.month, 1)
+    out[blank] = ""
+    return out.tolist()
+
+
+class Later:
+    """A result column computed when first read (``Results``)."""
+
+    def __init__(self, make: Callable[[], list[object]]) -> None:
+        self.make = make
+
+
+class Results(dict):
+    """A table's result columns by name, as the template's result columns show them. A
+    column may be computed when first read (``Later``): a big month's bills need none."""
+
+    def __getitem__(self, key: str) -> list[object]:
+        value = super().__getitem__(key)
+        if isinstance(value, Later):
+            value = value.make()
+            super().__setitem__(key, value)
+        return value
+
+    def get(self, key: str, default: object = None) -> object:
+        return self[key] if key in self else default
+
+    def values(self) -> list[list[object]]:  # type: ignore[override]
+        return [self[k] for k in self]
+
+    def items(self) -> list[tuple[str, list[object]]]:  # type: ignore[override]
+        return [(k, self[k]) for k in self]
 
 
 def _in_month(days: np.ndarray, month: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -175,16 +201,30 @@ def _line_price(listed: object, amount_cents: int) -> int | None:
 
 
 def _qty(value: object, empty: float | None = None) -> float:
-    """A quantity as a bill line shows it; ``empty``: what an empty optional cell means."""
-    return float(empty if value is None and empty is not None else value)
+    """A quantity as a bill line shows it; ``empty``: what an empty optional cell means. A
+    -0.0 (a cell holding "-0", or a formula's negative zero) is 0: Excel shows and compares
+    it as 0, and so do the bill lines (decision, issue 12)."""
+    return float(empty if value is None and empty is not None else value) + 0.0
 
 
-def _blank_rows(t: Table, inputs: tuple[str, ...]) -> list[bool]:
+def _blank_rows(t: Table, inputs: tuple[str, ...]) -> np.ndarray:
     """Rows whose every input is empty: a worksheet function shows "" there; not billed.
-    A cell the reader noted (an error value, a formula without a saved value) is not empty."""
-    idx = [t.index(h) for h in inputs]
-    return [all(r[j] in ("", None) and (i, j) not in t.errors for j in idx)
-            for i, r in enumerate(t.rows)]
+    A cell the reader noted (an error value, a formula without a saved value) is not empty.
+    Column by column, looking further only at rows still empty."""
+    blank = np.ones(len(t.rows), dtype=bool)
+    rows = t.rows
+    for h in inputs:
+        j = t.index(h)
+        still = np.flatnonzero(blank).tolist()
+        if not still:
+            break
+        blank[still] = [rows[i][j] in ("", None) for i in still]
+    if t.errors:
+        cols = {t.index(h) for h in inputs}
+        for (i, j) in t.errors:
+            if j in cols:
+                blank[i] = False
+    return blank
 
 
 class Pricer:
@@ -193,6 +233,9 @@ class Pricer:
     def __init__(self, tables: dict[str, Table], month: dt.date) -> None:
         self.t = tables
         self.run = BillRun(month)
+        self._days: dict[tuple[str, str, bool], np.ndarray] = {}
+        self._keys: dict[tuple[type, object], str] = {}
+        self.last: tuple[np.ndarray, object] | None = None  # bad rows, outcome of call()
         for name in (*L.TARIFF_FOR.values(), L.VAT.name, L.DISCOUNTS_TABLE.name):
             _refuse_error_cells(tables[name])
         self.tariff = {fam: tables[name].as_range(PRICE_COLS)
@@ -239,22 +282,93 @@ class Pricer:
             c.problems.append(p)
 
     def call(self, t: Table, fn: Callable, args: list[object], inputs: tuple[str, ...],
-             name: str, width: int = 1) -> tuple[list[list[object]], list[str]]:
-        """``fn(*args)`` and ``fn_CHECK(*args)`` over whole columns; records the result."""
-        check = getattr(F, fn.__name__ + "_CHECK")
-        values = fn(*args)
-        reasons = _flat(check(*args))
-        for i in range(len(t.rows)):  # an error cell in an input beats what the function saw
+             name: str, width: int = 1, lazy: bool = False
+             ) -> tuple[list[list[object]] | None, list[str] | None]:
+        """``fn(*args)`` and ``fn_CHECK(*args)`` over whole columns (one evaluation); records
+        the result. ``self.last``: the rows whose result is an error (bool array) and the
+        ``udfs.worksheet.Evaluation`` (the engine's exact integers). ``lazy``: the result
+        columns are built when first read (returns None, None; reasons via ``reason``)."""
+        ev = evaluate(fn, *args)
+        out = ev.outcome
+        bad = ~np.asarray(out.marks.ok).reshape(-1).copy()
+        cells = {}
+        for i in _error_rows(t, inputs):  # an error cell in an input beats what fn saw
             cell = t.cell_error(i, inputs)
             if cell:
-                values[i] = [xv.excel_error("#VALUE!")] * width
-                reasons[i] = cell
-        self.run.results.setdefault(t.name, {})[name] = values if width > 1 else _flat(values)
-        self.run.results[t.name][name + ".check"] = reasons
+                cells[i] = cell
+                bad[i] = True
+
+        def values() -> list[list[object]]:
+            grid = ev.values
+            for i in cells:
+                grid[i] = [xv.excel_error("#VALUE!")] * width
+            return grid
+
+        def reasons() -> list[str]:
+            flat = _flat(ev.reasons)
+            for i, cell in cells.items():
+                flat[i] = cell
+            return flat
+
+        res = self.run.results.setdefault(t.name, Results())
+        blank = (np.zeros(len(bad), dtype=bool) if out.blank is None
+                 else np.asarray(out.blank).reshape(-1).copy())
+        blank[list(cells)] = False
+        self.last = (bad, ev)
+        self._cells = cells
         if t.name in L.BILLING_DATE:
-            self.run.results[t.name]["Billed in"] = _billed_in(
-                t.column(L.BILLING_DATE[t.name]), reasons)
-        return values, reasons
+            days = self.days(t, L.BILLING_DATE[t.name], billing=True)
+            res["Billed in"] = Later(lambda: _billed_in(days, blank))
+        if lazy:
+            res[name] = Later(lambda: values() if width > 1 else _flat(values()))
+            res[name + ".check"] = Later(reasons)
+            return None, None
+        grid, why = values(), reasons()
+        res[name] = grid if width > 1 else _flat(grid)
+        res[name + ".check"] = why
+        return grid, why
+
+    def reason(self, i: int) -> str:
+        """The reason of row ``i`` of the last ``call``."""
+        return self._cells.get(i) or self.last[1].reason(i)
+
+    def days(self, t: Table, header: str, billing: bool = False) -> np.ndarray:
+        """``_days`` (or ``_billing_days``) of a column, computed once per run."""
+        key = (t.name, header, billing)
+        if key not in self._days:
+            col = t.column(header)
+            self._days[key] = _billing_days(col) if billing else _days(col)
+        return self._days[key]
+
+    def keys(self, names: list[object]) -> list[str]:
+        """``_key`` of every name (computed once per distinct name)."""
+        memo = self._keys
+        out = []
+        for n in names:
+            k = (n.__class__, n)
+            if k not in memo:
+                memo[k] = _key(n)
+            out.append(memo[k])
+        return out
+
+    def emit(self, t: Table, rows: list[int], who: list[object], rules: list[str],
+             descriptions: list[str], quantities: list[float], prices_e4: list[int],
+             cents: list[int], vat_rate: str) -> None:
+        """Bill lines of many rows at once (as ``line`` one by one)."""
+        keys = self.keys([who[i] for i in rows])
+        sheet, first, name = t.sheet, t.first_row, t.name
+        appenders: dict[str, tuple] = {}
+        make = BillLine._make
+        for i, k, line in zip(rows, keys, zip(rules, descriptions, quantities, prices_e4, cents,
+                                              [vat_rate] * len(rows), strict=True),
+                              strict=True):
+            app = appenders.get(k)
+            if app is None:
+                cb = self.customer(who[i])
+                app = appenders[k] = (cb.lines.append, cb.sources.append, cb.tables.append)
+            app[0](make(line))
+            app[1](f"{sheet}!{first + i}")
+            app[2](name)
 
     def line(self, t: Table, i: int, customer: object, line: BillLine) -> None:
         """Add ``line`` to the customer's bill."""
@@ -311,7 +425,7 @@ class Pricer:
         return self.run
 
     def _month_rows(self, t: Table, date_col: str) -> tuple[np.ndarray, np.ndarray]:
-        return _in_month(_billing_days(t.column(date_col)), self.run.month)
+        return _in_month(self.days(t, date_col, billing=True), self.run.month)
 
     def undated(self, t: Table, i: int, customer: object, date_col: str) -> None:
         """A row whose billing date is not a date cell: reported, its customer held back."""
@@ -344,26 +458,42 @@ class Pricer:
         t = self.t[L.MSIGN_USAGE.name]
         inputs = ("Item", "Used", "Included", "Package", "Unit price")
         args = [_col(t.column(h)) for h in inputs] + [self.tariff["msign"]]
-        charge, why = self.call(t, F.MSIGN_OVERAGE, args, inputs, "Charge")
+        self.call(t, F.MSIGN_OVERAGE, args, inputs, "Charge", lazy=True)
+        bad, ev = self.last
+        cents = np.asarray(ev.outcome.value.values).reshape(-1)
+        detail = evaluate(F.MSIGN_BILL, *args)  # billable units and unit price per row
+        bill_ok = np.asarray(detail.outcome.marks.ok).reshape(-1)
+        units, price = (np.asarray(detail.outcome.value.columns[k][0]).reshape(-1)
+                        for k in (3, 4))
         blank = _blank_rows(t, inputs)
-        detail = F.MSIGN_BILL(*args)
         month, unknown = self._month_rows(t, "Month")
         who = t.column("Customer")
-        rate = self.vat["msign"]
-        for i in np.flatnonzero(month | unknown).tolist():
-            if blank[i] or self.nobody(t, i, who[i]):
+        keys = np.asarray(self.keys(who), dtype=object)
+        named = np.asarray([isinstance(w, str) and w != w.strip() for w in who], dtype=bool) \
+            if len(who) else np.zeros(0, dtype=bool)
+        wanted = (month | unknown) & ~blank
+        odd = wanted & ((keys == "") | named | unknown | bad | ~bill_ok)
+        for i in np.flatnonzero(odd).tolist():  # the few rows that are problems, in row order
+            if self.nobody(t, i, who[i]):
                 continue
             if unknown[i]:
                 self.undated(t, i, who[i], "Month")
-                continue
-            if self.bad(t, i, who[i], charge[i], why[i]):
-                continue
-            item, used, incl, units, price, amount = detail[i]
-            rule = F.msign.RULES[str(item).strip().lower()]
-            desc = (f"mSign {str(item).strip().lower()}: {_num(used)} used, {_num(incl)} "
-                    "included")
-            self.line(t, i, who[i], BillLine(
-                rule, desc, _qty(units), _price_e4(price), _cents(charge[i][0]), rate))
+            elif bad[i]:
+                self.problem(t, i, who[i], self.reason(i) or "error")
+            else:  # never billed without its unit price
+                self.problem(t, i, who[i], detail.reason(i) or "error")
+        rows = np.flatnonzero(wanted & ~odd).tolist()
+        items, used, incl = t.column("Item"), t.column("Used"), t.column("Included")
+        codes = {}
+        for i in rows:
+            if items[i] not in codes:
+                codes[items[i]] = str(items[i]).strip().lower()
+        code = [codes[items[i]] for i in rows]
+        self.emit(t, rows, who, [F.msign.RULES[c] for c in code],
+                  [f"mSign {c}: {_num(used[i])} used, {_num(_qty(incl[i], 0.0))} included"
+                   for c, i in zip(code, rows, strict=True)],
+                  (units[rows].astype(np.float64) + 0.0).tolist(), price[rows].tolist(),
+                  cents[rows].tolist(), self.vat["msign"])
 
     def esign_licences(self) -> None:
         t = self.t[L.ESIGN_LICENCES.name]
@@ -455,7 +585,7 @@ class Pricer:
                 v, r = xv.excel_error("#VALUE!"), cell
             values.append(v)
             reasons.append(r)
-        self.run.results.setdefault(t.name, {}).update(
+        self.run.results.setdefault(t.name, Results()).update(
             {"Maintenance": values, "Maintenance.check": reasons})
         listed = F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0]
         for i, v in enumerate(values):
@@ -598,7 +728,7 @@ class Pricer:
                     s += _cents(amounts[j])
             qtys.append(q)
             sums.append(s if xv.is_error(s) else s / 100)
-        res = self.run.results.setdefault(t.name, {})
+        res = self.run.results.setdefault(t.name, Results())
         res["Month quantity"], res["Month amount"] = qtys, sums
         res["Service read as"] = read_as
         inputs = ("Service",)
@@ -619,6 +749,14 @@ class Pricer:
 
 # NE-12 in the workbook: codes whose month quantity is summed from Charges_NENSI (and blank)
 _DISCOUNTED = {*L.CHARGES, ""}
+
+
+def _error_rows(t: Table, inputs: tuple[str, ...]) -> list[int]:
+    """Rows with an Excel error cell among ``inputs``."""
+    if not t.errors:
+        return []
+    cols = {t.index(h) for h in inputs}
+    return sorted({i for (i, j) in t.errors if j in cols})
 
 
 def _refuse_error_cells(t: Table) -> None:
@@ -653,7 +791,7 @@ def _rule_of(code: str) -> str:
 
 def _num(x: object) -> str:
     if isinstance(x, float):
-        return repr(x).removesuffix(".0")
+        return repr(x + 0.0).removesuffix(".0")  # -0.0 reads "0", as Excel shows it
     return str(x)
 
 

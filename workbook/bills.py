@@ -1,21 +1,32 @@
 """Write a month's bills as a workbook: a summary per customer, every line, the problems.
 
-Written with XlsxWriter to a temporary file in the target folder and renamed when complete,
-so a reader never sees half a file and an existing file is replaced only by a whole one.
+Every sheet is written by XlsxWriter in ``constant_memory`` mode (rows streamed to disk, so a
+million lines need no million-row structure in memory; XlsxWriter escapes what XML cannot
+hold, such as a control character in a name, as Excel does: ``_x0001_``). The file is written
+to a temporary file in the target folder, **read back** (every part a well-formed XML
+document, every sheet there, every line counted), given the mode of the file it replaces,
+and only then renamed over it: a reader never sees half a file, and an existing file is
+replaced only by a whole one that opens (issue 12).
 
-The Lines sheet of a big month (100k lines) would cost XlsxWriter about 5 s (its per-cell
-path); XlsxWriter writes it with the header and one styled row, and that row is then replaced
-by all the lines, generated as SpreadsheetML text in one pass with the same cell styles.
+Excel's limits, kept consciously:
+
+* a sheet holds 1,048,576 rows: the lines go to "Lines", "Lines 2", ... (the problems to
+  "Problems", "Problems 2", ...), never cut short; the Summary says how many sheets;
+* a cell holds 32,767 characters: a longer text is cut and ends saying so
+  (``CUT_MARK``); it is never silently shortened.
 """
 
 from __future__ import annotations
 
+import glob
 import os
-import re
+import shutil
+import stat
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.parsers import expat
 
 import xlsxwriter
 
@@ -24,6 +35,13 @@ from workbook.billrun import BillRun
 
 EUR = '#,##0.00 "EUR";-#,##0.00 "EUR"'
 PRICE = '#,##0.0000 "EUR";-#,##0.0000 "EUR"'  # the price lists' 4 decimals (NENSI 22.2790)
+SHEET_ROWS = 1_048_576  # Excel's rows per sheet
+CELL_CHARS = 32_767  # Excel's characters per cell
+CUT_MARK = " [... cut: {n} more characters]"
+
+
+class BillsWriteError(ValueError):
+    """The bills workbook written could not be read back: nothing was replaced."""
 
 
 def summary_rows(run: BillRun) -> list[list[object]]:
@@ -44,26 +62,94 @@ def summary_rows(run: BillRun) -> list[list[object]]:
     return rows
 
 
+def text(value: object) -> str:
+    """A text cell's content within Excel's 32,767 characters, cut visibly if longer."""
+    s = str(value)
+    if len(s) <= CELL_CHARS:
+        return s
+    keep = CELL_CHARS
+    while True:  # the mark's length depends on the number it shows
+        mark = CUT_MARK.format(n=len(s) - keep)
+        if keep + len(mark) <= CELL_CHARS:
+            return s[:keep] + mark
+        keep = CELL_CHARS - len(mark)
+
+
 def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
-    """Write ``run`` to ``path`` (.xlsx) atomically; returns ``path``."""
+    """Write ``run`` to ``path`` (.xlsx) atomically, read back before it replaces anything;
+    returns ``path``. BillsWriteError if the written file does not read back.
+
+    Everything is written in a private folder beside ``path`` (``.NAME-tmpPID-...``: the
+    workbook and XlsxWriter's streamed rows); the complete file is renamed out of it. A folder
+    left by a run that was killed (its process is gone) is removed by the next run."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
+    _remove_stale(path)
+    mode = _mode_for(path)
+    work = Path(tempfile.mkdtemp(prefix=f".{path.stem}-tmp{os.getpid()}-", dir=path.parent))
     try:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False,
-                                       "strings_to_formulas": False, "strings_to_urls": False})
-        f = _formats(wb)
-        _summary(wb, f, run, source)
-        _lines(wb, f, run)
-        _problems(wb, f, run)
-        wb.close()
-        _fill_lines(tmp, run)
+        tmp = work / "bills.xlsx"
+        expected = _write(run, str(tmp), source, work)
+        try:
+            verify(tmp, expected)
+        except BillsWriteError as e:
+            raise BillsWriteError(f"the bills workbook written for {path} does not read back "
+                                  f"({e}); nothing was replaced") from None
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        shutil.rmtree(work, ignore_errors=True)
     return path
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the private folders of earlier runs for ``path`` whose process is gone."""
+    for old in path.parent.glob(f".{glob.escape(path.stem)}-tmp*-*"):
+        pid = old.name[len(path.stem) + 5:].split("-", 1)[0]
+        if not pid.isdigit() or not old.is_dir() or _alive(int(pid)):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another user's
+        return True
+    return True
+
+
+def _mode_for(path: Path) -> int:
+    """The mode of the file being replaced, or a new document's (0666 less the umask)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _write(run: BillRun, tmp: str, source: str, work: Path) -> dict[str, int]:
+    """Write the workbook; returns the rows each sheet must hold (header included)."""
+    wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "tmpdir": str(work),
+                                   "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    f = _formats(wb)
+    summary = wb.add_worksheet("Summary")  # first: Excel opens on it
+    expected: dict[str, int] = {}
+    lines = _chunked(wb, f, "Lines", LINE_HEADERS, (32, 8, 60, 10, 12, 12, 8, 14),
+                     line_rows(run), _write_line, expected)
+    problems = _chunked(wb, f, "Problems", ["Sheet", "Row", "Customer", "Reason"],
+                        (10, 8, 32, 90), ((p.sheet, p.row, p.customer, p.reason)
+                                          for p in run.problems), _write_problem, expected)
+    _summary(summary, f, run, source, lines, problems)
+    expected["Summary"] = -1  # rows not counted (it has gaps)
+    wb.close()
+    return expected
 
 
 def _formats(wb) -> dict:
@@ -71,38 +157,43 @@ def _formats(wb) -> dict:
             "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
             "eur": wb.add_format({"num_format": EUR}),
             "price": wb.add_format({"num_format": PRICE}),
-            "bold_eur": wb.add_format({"num_format": EUR, "bold": True}),
             "warn": wb.add_format({"bold": True, "font_color": "#C00000"})}
 
 
-def _summary(wb, f, run: BillRun, source: str) -> None:
-    ws = wb.add_worksheet("Summary")
+def _summary(ws, f, run: BillRun, source: str, lines: list[str], problems: list[str]) -> None:
+    """The Summary sheet (rows in order: constant_memory)."""
     ws.set_column(0, 0, 32)
     ws.set_column(1, 5, 14)
     ws.set_column(5, 5, 40)
-    ws.write(0, 0, f"Bills for {run.month:%Y-%m}" + (f" - from {source}" if source else ""),
-             f["title"])
-    ws.write(1, 0, f"{run.rows} usage rows read; {len(run.problems)} bad row(s) in the month "
-                   "(sheet Problems); amounts EUR, VAT per rate on the rate's net total")
-    ws.write_row(3, 0, ["Customer", "Lines", "Net", "VAT", "Gross", "Status"], f["head"])
-    r = 4
+    ws.write_string(0, 0, text(f"Bills for {run.month:%Y-%m}"
+                               + (f" - from {source}" if source else "")), f["title"])
+    ws.write_string(1, 0, f"{run.rows} usage rows read; {len(run.problems)} bad row(s) in the "
+                          "month (sheet Problems); amounts EUR, VAT per rate on the rate's "
+                          "net total")
+    r = 2
+    if len(lines) > 1 or len(problems) > 1:
+        ws.write_string(r, 0, f"More rows than one Excel sheet holds: the lines are on sheets "
+                              f"{', '.join(lines)}; the problems on {', '.join(problems)}")
+    r = 3
+    ws.write_row(r, 0, ["Customer", "Lines", "Net", "VAT", "Gross", "Status"], f["head"])
+    r += 1
     for row in summary_rows(run):
-        ws.write(r, 0, row[0])
-        ws.write(r, 1, row[1])
+        ws.write_string(r, 0, text(row[0]))
+        ws.write_number(r, 1, row[1])
         for j in (2, 3, 4):
             if row[j] is not None:
                 ws.write_number(r, j, float(row[j]), f["eur"])
-        ws.write(r, 5, row[5], f["warn"] if row[5].startswith("NOT") else None)
+        ws.write_string(r, 5, row[5], f["warn"] if row[5].startswith("NOT") else None)
         r += 1
     r += 1
-    ws.write(r, 0, "VAT per rate", f["head"])
+    ws.write_string(r, 0, "VAT per rate", f["head"])
     ws.write_row(r, 1, ["Rate %", "Net", "VAT", "Gross"], f["head"])
     r += 1
     for c in run.customers.values():
         if c.held or not c.lines:
             continue
         for rt in c.totals.by_rate:
-            ws.write(r, 0, c.customer)
+            ws.write_string(r, 0, text(c.customer))
             ws.write_number(r, 1, float(rt.rate))
             for j, cents in ((2, rt.net_cents), (3, rt.vat_cents), (4, rt.gross_cents)):
                 ws.write_number(r, j, cents / 100, f["eur"])
@@ -111,81 +202,139 @@ def _summary(wb, f, run: BillRun, source: str) -> None:
 
 LINE_HEADERS = ["Customer", "Rule", "Description", "Quantity", "Unit price", "Amount",
                 "VAT %", "From"]
-_KINDS = "sssnnnns"  # string / number per column
-_SAMPLE = ["c", "r", "d", 1, 1, 1, 1, "f"]
 
 
-def _lines(wb, f, run: BillRun) -> None:
-    """Header and one styled sample row (replaced by every line in ``_fill_lines``)."""
-    ws = wb.add_worksheet("Lines")
-    widths = (32, 8, 60, 10, 12, 12, 8, 14)
-    for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
-    ws.write_row(0, 0, LINE_HEADERS, f["head"])
-    ws.freeze_panes(1, 0)
-    formats = [None, None, None, None, f["price"], f["eur"], None, None]
-    for j, (v, fmt) in enumerate(zip(_SAMPLE, formats, strict=True)):
-        ws.write(1, j, v, fmt)
-
-
-def line_rows(run: BillRun):
+def line_rows(run: BillRun) -> Iterator[tuple]:
     """Every billed line as a row of Lines (customers with bad rows are held back)."""
     for c in run.customers.values():
         if c.held:
             continue
         for line, src in zip(c.lines, c.sources, strict=True):
-            yield (c.customer, line.rule, line.description, float(line.quantity),
+            yield (c.customer, line.rule, line.description, float(line.quantity) + 0.0,
                    line.unit_price_e4 / 10_000, line.amount_cents / 100, float(line.vat_rate),
                    src)
 
 
-_ROW2 = re.compile(rb'<row r="2"[^>]*>(.*?)</row>', re.S)
-_STYLE = re.compile(rb'<c r="[A-Z]+2"(?: s="(\d+)")?')
+def _write_line(ws, f, r: int, row: tuple) -> None:
+    who, rule, desc, qty, price, amount, vat, src = row
+    ws.write_string(r, 0, text(who))
+    ws.write_string(r, 1, rule)
+    ws.write_string(r, 2, text(desc))
+    ws.write_number(r, 3, qty)
+    ws.write_number(r, 4, price, f["price"])
+    ws.write_number(r, 5, amount, f["eur"])
+    ws.write_number(r, 6, vat)
+    ws.write_string(r, 7, src)
 
 
-def _fill_lines(book: str, run: BillRun) -> None:
-    """Replace the sample row of sheet Lines (the second sheet) by every line."""
-    member = "xl/worksheets/sheet2.xml"
-    with zipfile.ZipFile(book) as z:
-        items = [(i, z.read(i.filename)) for i in z.infolist()]
-    out = []
-    for info, data in items:
-        if info.filename == member:
-            data = _sheet_with_lines(data, run)
-        out.append((info, data))
-    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for info, data in out:
-            z.writestr(info.filename, data)
+def _write_problem(ws, f, r: int, row: tuple) -> None:
+    sheet, at, who, reason = row
+    ws.write_string(r, 0, text(sheet))
+    ws.write_number(r, 1, at)
+    ws.write_string(r, 2, text(who))
+    ws.write_string(r, 3, text(reason))
 
 
-def _sheet_with_lines(xml: bytes, run: BillRun) -> bytes:
-    sample = _ROW2.search(xml)
-    styles = [m.group(1) for m in _STYLE.finditer(sample.group(1))]
-    attrs = [f' s="{s.decode()}"' if s else "" for s in styles]
-    cols = "ABCDEFGH"
-    parts = []
-    r = 1
-    for r, row in enumerate(line_rows(run), start=2):
-        cells = []
-        for j, v in enumerate(row):
-            ref = f"{cols[j]}{r}"
-            if _KINDS[j] == "n":
-                cells.append(f'<c r="{ref}"{attrs[j]}><v>{v!r}</v></c>')
-            else:
-                cells.append(f'<c r="{ref}"{attrs[j]} t="inlineStr"><is><t>'
-                             f"{escape(str(v))}</t></is></c>")
-        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
-    body = "".join(parts).encode("utf-8")
-    xml = xml[:sample.start()] + body + xml[sample.end():]
-    last = max(r, 1)
-    return re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:H{last}"/>'.encode(),
-                  xml, count=1)
+def _chunked(wb, f, name: str, headers: list[str], widths: tuple[float, ...],
+             rows: Iterable[tuple], write, expected: dict[str, int]) -> list[str]:
+    """Rows on sheet ``name``, then ``name 2``, ... of at most SHEET_ROWS rows each (header
+    included); the sheets' names. Always one sheet, if only its header."""
+    names: list[str] = []
+    ws, r = None, SHEET_ROWS
+    for row in rows:
+        if r == SHEET_ROWS:
+            ws = _sheet(wb, f, name if not names else f"{name} {len(names) + 1}", headers,
+                        widths)
+            names.append(ws.name)
+            if len(names) > 1:
+                expected[names[-2]] = SHEET_ROWS
+            r = 1
+        write(ws, f, r, row)
+        r += 1
+    if ws is None:
+        names.append(_sheet(wb, f, name, headers, widths).name)
+        r = 1
+    expected[names[-1]] = r
+    return names
 
 
-def _problems(wb, f, run: BillRun) -> None:
-    ws = wb.add_worksheet("Problems")
-    for j, w in enumerate((10, 8, 32, 90)):
+def _sheet(wb, f, name: str, headers: list[str], widths: tuple[float, ...]):
+    ws = wb.add_worksheet(name)
+    for j, w in enumerate(widths):
         ws.set_column(j, j, w)
-    ws.write_row(0, 0, ["Sheet", "Row", "Customer", "Reason"], f["head"])
-    for r, p in enumerate(run.problems, start=1):
-        ws.write_row(r, 0, [p.sheet, p.row, p.customer, p.reason])
+    ws.write_row(0, 0, headers, f["head"])
+    ws.freeze_panes(1, 0)
+    return ws
+
+
+# --- reading back -------------------------------------------------------------------------
+
+def verify(path: Path, expected: dict[str, int]) -> None:
+    """The written workbook reads back: a zip whose every member's CRC holds, whose every
+    XML part is well-formed (no DTD), holding exactly the sheets ``expected`` with their row
+    counts. BillsWriteError otherwise."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            sheets = _sheet_parts(z)
+            if sorted(sheets) != sorted(expected):
+                raise BillsWriteError(f"sheets {list(sheets)}, expected {list(expected)}")
+            for member in names:
+                if not member.endswith((".xml", ".rels")):
+                    with z.open(member) as fh:  # the CRC is checked at the end of the read
+                        while fh.read(1 << 20):
+                            pass
+                    continue
+                rows = _parse(z, member)
+                for sheet, part in sheets.items():
+                    if part == member and expected[sheet] >= 0 and rows != expected[sheet]:
+                        raise BillsWriteError(f"sheet {sheet} holds {rows} rows, "
+                                              f"{expected[sheet]} were written")
+    except BillsWriteError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as e:
+        raise BillsWriteError(str(e) or type(e).__name__) from None
+
+
+def _parse(z: zipfile.ZipFile, member: str) -> int:
+    """Parse one XML part (expat, no DTD); the number of <row> elements in it."""
+    parser = expat.ParserCreate()
+
+    def no_dtd(*_args: object) -> None:
+        raise BillsWriteError(f"{member}: a DOCTYPE")
+
+    parser.StartDoctypeDeclHandler = no_dtd
+    rows, tail = 0, b""
+    with z.open(member) as fh:
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                break
+            rows += (tail + block).count(b"<row ") - tail.count(b"<row ")
+            tail = block[-4:]
+            try:
+                parser.Parse(block, False)
+            except expat.ExpatError as e:
+                raise BillsWriteError(f"{member} is not well-formed XML ({e})") from None
+    try:
+        parser.Parse(b"", True)
+    except expat.ExpatError as e:
+        raise BillsWriteError(f"{member} is not well-formed XML ({e})") from None
+    return rows
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part, from the workbook and its relationships."""
+    from xml.etree import ElementTree as ET  # our own file, checked for DTDs by _parse
+
+    _parse(z, "xl/workbook.xml")
+    _parse(z, "xl/_rels/workbook.xml.rels")
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    rels = {e.get("Id"): e.get("Target") for e in ET.fromstring(
+        z.read("xl/_rels/workbook.xml.rels"))}
+    out = {}
+    for s in ET.fromstring(z.read("xl/workbook.xml")).iterfind("m:sheets/m:sheet", ns):
+        target = rels[s.get(f"{{{ns['r']}}}id")]
+        out[s.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return out
