@@ -11,6 +11,7 @@ COMMANDS = {
     "demo": ("addin.demo", "price a few sample lines with the built-in price lists"),
     "build": ("addin.build", "build the Excel template dist/Tarifa.xlsx"),
     "new": ("addin.new", "write a fresh working copy of the template (never over a file)"),
+    "import": ("addin.importing", "append a usage export (.csv/.xlsx) to a Table of a workbook"),
     "bill": ("addin.billing", "bill one month of a workbook's usage sheets"),
     "invoice": ("addin.invoicing", "write a month's e-invoices (CII XML + Factur-X PDF)"),
     "quote": ("addin.invoicing", "write the Quote sheet as a PDF quote"),

@@ -25,6 +25,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from pathlib import Path
 from xml.parsers import expat
 
@@ -142,10 +143,10 @@ def _write(run: BillRun, tmp: str, source: str, work: Path) -> dict[str, int]:
     summary = wb.add_worksheet("Summary")  # first: Excel opens on it
     expected: dict[str, int] = {}
     lines = _chunked(wb, f, "Lines", LINE_HEADERS, (32, 8, 60, 10, 12, 12, 8, 14),
-                     line_rows(run), _write_line, expected)
+                     line_rows(run), _write_lines, expected)
     problems = _chunked(wb, f, "Problems", ["Sheet", "Row", "Customer", "Reason"],
                         (10, 8, 32, 90), ((p.sheet, p.row, p.customer, p.reason)
-                                          for p in run.problems), _write_problem, expected)
+                                          for p in run.problems), _write_problems, expected)
     _summary(summary, f, run, source, lines, problems)
     expected["Summary"] = -1  # rows not counted (it has gaps)
     wb.close()
@@ -215,24 +216,32 @@ def line_rows(run: BillRun) -> Iterator[tuple]:
                    src)
 
 
-def _write_line(ws, f, r: int, row: tuple) -> None:
-    who, rule, desc, qty, price, amount, vat, src = row
-    ws.write_string(r, 0, text(who))
-    ws.write_string(r, 1, rule)
-    ws.write_string(r, 2, text(desc))
-    ws.write_number(r, 3, qty)
-    ws.write_number(r, 4, price, f["price"])
-    ws.write_number(r, 5, amount, f["eur"])
-    ws.write_number(r, 6, vat)
-    ws.write_string(r, 7, src)
+def _write_lines(ws, f, rows: Iterable[tuple]) -> int:
+    """Lines from sheet row 1 on (the hot loop of a big month: XlsxWriter's typed calls,
+    bound once); how many."""
+    put_s, put_n = ws.write_string, ws.write_number
+    price, eur = f["price"], f["eur"]
+    r = 0
+    for r, (who, rule, desc, qty, unit, amount, vat, src) in enumerate(rows, start=1):
+        put_s(r, 0, who if len(who) <= CELL_CHARS else text(who))
+        put_s(r, 1, rule)
+        put_s(r, 2, desc if len(desc) <= CELL_CHARS else text(desc))
+        put_n(r, 3, qty)
+        put_n(r, 4, unit, price)
+        put_n(r, 5, amount, eur)
+        put_n(r, 6, vat)
+        put_s(r, 7, src)
+    return r
 
 
-def _write_problem(ws, f, r: int, row: tuple) -> None:
-    sheet, at, who, reason = row
-    ws.write_string(r, 0, text(sheet))
-    ws.write_number(r, 1, at)
-    ws.write_string(r, 2, text(who))
-    ws.write_string(r, 3, text(reason))
+def _write_problems(ws, f, rows: Iterable[tuple]) -> int:
+    r = 0
+    for r, (sheet, at, who, reason) in enumerate(rows, start=1):
+        ws.write_string(r, 0, text(sheet))
+        ws.write_number(r, 1, at)
+        ws.write_string(r, 2, text(who))
+        ws.write_string(r, 3, text(reason))
+    return r
 
 
 def _chunked(wb, f, name: str, headers: list[str], widths: tuple[float, ...],
@@ -240,22 +249,17 @@ def _chunked(wb, f, name: str, headers: list[str], widths: tuple[float, ...],
     """Rows on sheet ``name``, then ``name 2``, ... of at most SHEET_ROWS rows each (header
     included); the sheets' names. Always one sheet, if only its header."""
     names: list[str] = []
-    ws, r = None, SHEET_ROWS
-    for row in rows:
-        if r == SHEET_ROWS:
-            ws = _sheet(wb, f, name if not names else f"{name} {len(names) + 1}", headers,
-                        widths)
-            names.append(ws.name)
-            if len(names) > 1:
-                expected[names[-2]] = SHEET_ROWS
-            r = 1
-        write(ws, f, r, row)
-        r += 1
-    if ws is None:
-        names.append(_sheet(wb, f, name, headers, widths).name)
-        r = 1
-    expected[names[-1]] = r
-    return names
+    it = iter(rows)
+    first = next(it, None)
+    while True:
+        ws = _sheet(wb, f, name if not names else f"{name} {len(names) + 1}", headers, widths)
+        names.append(ws.name)
+        n = 0 if first is None else write(ws, f, chain((first,),
+                                                        islice(it, SHEET_ROWS - 2)))
+        expected[ws.name] = n + 1
+        first = next(it, None)
+        if first is None:
+            return names
 
 
 def _sheet(wb, f, name: str, headers: list[str], widths: tuple[float, ...]):
