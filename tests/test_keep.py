@@ -4,10 +4,13 @@ loses nothing typed."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
+import venv
 from pathlib import Path
 
 import openpyxl
@@ -81,12 +84,23 @@ def test_reinstall_loses_nothing_typed(tmp_path):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "addin", tmp_path / "addin",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    # a venv of its own that sees this one's packages, stamped as installed: the copy's
+    # install.py must never run pip (it would point this venv's editable install at the copy)
+    venv_dir = tmp_path / ".venv"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(venv_dir)
+    site = sysconfig.get_paths()["purelib"]
+    (Path(sysconfig.get_paths(vars={"base": str(venv_dir), "platbase": str(venv_dir)})["purelib"])
+     / "tarifa-test.pth").write_text(f"import site; site.addsitedir({site!r})\n")
+    spec = importlib.util.spec_from_file_location("install_copy", tmp_path / "install.py")
+    install_copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(install_copy)
+    (venv_dir / ".tarifa-installed").write_text(install_copy.install_stamp())
 
     def install() -> str:
         done = subprocess.run([sys.executable, "install.py"], cwd=tmp_path, capture_output=True,
                               text=True, timeout=300)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert "up to date" in done.stdout  # pip did not run
         return done.stdout
 
     said = install()
