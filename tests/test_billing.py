@@ -236,7 +236,7 @@ def test_100k_rows(tmp_path):
     want = sum((50 + i % 37) * prices[items[i % 6]] for i in range(0, n, 500))
     assert run.customers["customer 000"].totals.net_cents == want
     assert billed >= n
-    assert seconds < 30  # target < 10 s on an idle machine (bench/template.md)
+    assert seconds < 120  # a guard against a hang only: timings are bench/bill.py's (shared box)
     assert Decimal(want) > 0
 
 

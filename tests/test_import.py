@@ -175,3 +175,34 @@ def test_libreoffice_recalculates_the_imported_rows(workbook, tmp_path):
     first = 7 + len(samples.MSIGN_USAGE)
     assert [ws.cell(first, 10).value, ws.cell(first + 1, 10).value] == [27.0, 12.0]
     assert [ws.cell(first, 11).value, ws.cell(first + 1, 11).value] == ["OK", "OK"]
+
+
+def test_sigkill_at_any_moment_leaves_the_old_output_whole(workbook, tmp_path):
+    # issue 12: a killed import leaves OUT as it was or whole; the next run cleans up
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "big.csv"
+    src.write_text("Customer,Month,Item,Used\n" + "".join(
+        f"K {i % 50},2025-05,user,{3 + i % 7}\n" for i in range(40_000)), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(workbook.read_bytes())
+    old = out.read_bytes()
+    cmd = [sys.executable, "-m", "addin.cli", "import", str(workbook), str(src), "--table",
+           "Usage_mSign", "-o", str(out)]
+    root = Path(__file__).resolve().parent.parent
+    for delay in (0.3, 0.9, 1.5):
+        p = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        data = out.read_bytes()
+        if data != old:  # a whole new file, or the old one: never half
+            assert len(read_template(out)[L.MSIGN_USAGE.name].rows) == \
+                len(samples.MSIGN_USAGE) + 40_000
+            old = data
+    assert subprocess.run(cmd, cwd=root, capture_output=True).returncode == 0
+    assert len(read_template(out)[L.MSIGN_USAGE.name].rows) == len(samples.MSIGN_USAGE) + 40_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv", "my.xlsx", "out.xlsx"]

@@ -18,11 +18,6 @@ Excel's limits, kept consciously:
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import stat
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
@@ -32,6 +27,7 @@ from xml.parsers import expat
 import xlsxwriter
 
 from pricing import money
+from workbook import atomic
 from workbook.billrun import BillRun
 
 EUR = '#,##0.00 "EUR";-#,##0.00 "EUR"'
@@ -80,15 +76,12 @@ def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
     """Write ``run`` to ``path`` (.xlsx) atomically, read back before it replaces anything;
     returns ``path``. BillsWriteError if the written file does not read back.
 
-    Everything is written in a private folder beside ``path`` (``.NAME-tmpPID-...``: the
-    workbook and XlsxWriter's streamed rows); the complete file is renamed out of it. A folder
-    left by a run that was killed (its process is gone) is removed by the next run."""
+    Everything is written in a private folder beside ``path`` (``workbook.atomic``: the
+    workbook and XlsxWriter's streamed rows); the complete file is renamed out of it with the
+    old file's mode. A folder left by a run that was killed is removed by the next run."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(path)
-    mode = _mode_for(path)
-    work = Path(tempfile.mkdtemp(prefix=f".{path.stem}-tmp{os.getpid()}-", dir=path.parent))
-    try:
+    mode = atomic.mode_for(path)
+    with atomic.private_folder(path) as work:
         tmp = work / "bills.xlsx"
         expected = _write(run, str(tmp), source, work)
         try:
@@ -96,42 +89,8 @@ def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
         except BillsWriteError as e:
             raise BillsWriteError(f"the bills workbook written for {path} does not read back "
                                   f"({e}); nothing was replaced") from None
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        atomic.replace(tmp, path, mode)
     return path
-
-
-def _remove_stale(path: Path) -> None:
-    """Remove the private folders of earlier runs for ``path`` whose process is gone."""
-    for old in path.parent.glob(f".{glob.escape(path.stem)}-tmp*-*"):
-        pid = old.name[len(path.stem) + 5:].split("-", 1)[0]
-        if not pid.isdigit() or not old.is_dir() or _alive(int(pid)):
-            continue
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, another user's
-        return True
-    return True
-
-
-def _mode_for(path: Path) -> int:
-    """The mode of the file being replaced, or a new document's (0666 less the umask)."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
 
 
 def _write(run: BillRun, tmp: str, source: str, work: Path) -> dict[str, int]:

@@ -31,8 +31,6 @@ import io
 import math
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,6 +38,7 @@ from xml.etree import ElementTree as ET
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
+from workbook import atomic
 from workbook import layout as L
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -551,16 +550,8 @@ def _same(a: Path, b: Path) -> bool:
 def _write(z: zipfile.ZipFile, output: Path, changed: dict[str, bytes]) -> None:
     """Every member of ``z`` as it is, but ``changed``; through a temporary file beside
     ``output``, read back, then renamed."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = output.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        mode = 0o666 & ~mask
-    work = Path(tempfile.mkdtemp(prefix=f".{output.stem}-tmp{os.getpid()}-",
-                                 dir=output.parent))
-    try:
+    mode = atomic.mode_for(output)
+    with atomic.private_folder(output) as work:
         tmp = work / "import.xlsx"
         with zipfile.ZipFile(tmp, "w") as out:
             for info in z.infolist():
@@ -569,10 +560,7 @@ def _write(z: zipfile.ZipFile, output: Path, changed: dict[str, bytes]) -> None:
                     data = z.read(info.filename)
                 out.writestr(info, data, compress_type=info.compress_type)
         _read_back(tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, output)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        atomic.replace(tmp, output, mode)
 
 
 def _read_back(path: Path) -> None:
