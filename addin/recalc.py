@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="module of worksheet functions (default udfs.functions)")
     parser.add_argument("--no-check", action="store_true",
                         help="recalculate even where LibreOffice would differ from Excel "
-                             "(array ranges shorter than their Table, empty arguments)")
+                             "(empty arguments; arrays beside a Table are fitted to it anyway)")
 
 
 def run(args: argparse.Namespace) -> int:

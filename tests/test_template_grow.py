@@ -387,3 +387,23 @@ def test_estimate_takes_the_packages_fee_and_included_quantities(grown):
     included = results_of(values, built, "Estimate_Items", 4)["Included (used)"]
     assert included == [1000, 0, 5, 10]
     assert round(ws.cell(6, 2).value * 100) == 20470
+
+
+def test_sizing_fills_a_calculated_column_into_rows_taken_in(tmp_path):
+    # Estimate_Curve's Monthly cost is one formula per row (the chart reads the Table's
+    # columns): a volume typed below the Table gets that formula, as in Excel
+    built = build(tmp_path / "Tarifa.xlsx")
+    wb = openpyxl.load_workbook(built.path)
+    ws = wb[L.ESTIMATE]
+    t = ws.tables[L.ESTIMATE_CURVE.name]
+    c1, _r1, _c2, r2 = range_boundaries(t.ref)
+    ws.cell(r2 + 1, c1, 6000)
+    ws.cell(r2 + 2, c1, 7000)
+    wb.save(tmp_path / "curve.xlsx")
+    sizing.fit(tmp_path / "curve.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "curve.xlsx")[L.ESTIMATE]
+    for r in (r2 + 1, r2 + 2):
+        f = ws.cell(r, c1 + 1).value
+        assert f.startswith('=MSIGN_OVERAGE("transaction",Estimate_Curve[[#This Row],'), f
+        assert "ANCHORARRAY" not in f.upper() and "$F$10:$F$13" in f
+    assert ws.tables[L.ESTIMATE_CURVE.name].ref.endswith(str(r2 + 2))

@@ -38,6 +38,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -68,6 +69,7 @@ class _Table:
     headers: int
     totals: int
     new_r2: int = 0
+    calculated: dict[int, str] = field(default_factory=dict)  # column offset -> formula
 
     @property
     def first(self) -> int:
@@ -159,10 +161,15 @@ def _tables(z: zipfile.ZipFile, sheets: dict[str, str]) -> list[_Table]:
             m = _RANGE.match(t.get("ref", ""))
             if not m or not m.group(3):
                 continue
+            calculated = {}
+            for j, tc in enumerate(t.iter(f"{{{_NS_MAIN}}}tableColumn")):
+                f = tc.find(f"{{{_NS_MAIN}}}calculatedColumnFormula")
+                if f is not None and f.text:
+                    calculated[j] = f.text
             out.append(_Table(t.get("displayName") or t.get("name", ""), sheet, tpart,
                               col_index(m.group(1)), col_index(m.group(3)), int(m.group(2)),
                               int(m.group(4)), int(t.get("headerRowCount", "1")),
-                              int(t.get("totalsRowCount", "0"))))
+                              int(t.get("totalsRowCount", "0")), calculated=calculated))
     return out
 
 
@@ -289,7 +296,11 @@ def fit(path: Path) -> Fitted:
             parts[t.part] = data.replace(old, new)  # the Table's and its autoFilter's range
         for sheet, part in sheets.items():
             data = z.read(part)
-            changed = _fit_sheet(data, sheet, arrays)
+            changed = data
+            for t in grown:
+                if t.sheet == sheet and t.calculated and t.new_r2 > t.r2:
+                    changed = _fill_calculated(changed, t)
+            changed = _fit_sheet(changed, sheet, arrays)
             if changed != data:
                 parts[part] = changed
         book = z.read("xl/workbook.xml")
@@ -301,6 +312,44 @@ def fit(path: Path) -> Fitted:
 
 
 _ANCHOR_BYTES = re.compile(_ANCHOR.pattern.encode(), re.I)  # LibreOffice saves it lower-case
+
+
+def _fill_calculated(data: bytes, t: _Table) -> bytes:
+    """Rows taken into a Table get its calculated columns' formula (one per row, as Excel's
+    auto-expansion fills them), where the row left that cell empty."""
+    cols = {t.c1 + j: escape(f).encode() for j, f in t.calculated.items()}
+
+    def row(m: re.Match) -> bytes:
+        r = int(m.group(2))
+        if not t.r2 < r <= t.new_r2:
+            return m.group(0)
+        body = m.group(3)
+        have = {}
+        for c in _CELL.finditer(body):
+            a = _ADDR.search(c.group(1))
+            inner = c.group(3) or b""
+            have[col_index(a.group(1).decode())] = (c, b"<v" in inner or b"<f" in inner
+                                                    or b"<is" in inner)
+        for col, formula in sorted(cols.items()):
+            if have.get(col, (None, False))[1]:
+                continue  # typed there: kept
+            cell = f'<c r="{_a1(r, col)}"><f>'.encode() + formula + b"</f></c>"
+            old = have.get(col, (None, False))[0]
+            if old is not None:  # an empty styled cell: replaced
+                body = body.replace(old.group(0), cell, 1)
+                continue
+            after = [c for k, (c, _) in have.items() if k > col]
+            if after:
+                first = min(after, key=lambda c: c.start())
+                body = body.replace(first.group(0), cell + first.group(0), 1)
+            else:
+                body += cell
+        return m.group(1) + body + b"</row>"
+
+    return _ROW.sub(row, data)
+
+
+_ROW = re.compile(rb'(<row\b[^>]*?\br="([0-9]+)"[^>]*>)(.*?)</row>', re.S)
 
 
 def _has_anchor(data: bytes) -> bool:

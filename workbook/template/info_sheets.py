@@ -13,6 +13,10 @@ PURPOSE = [
     "bills). Customers: sheet Estimate.",
     "Yellow cells are inputs (Excel Tables: add rows at the bottom). Blue cells are results: "
     "one formula per column, spilled beside the Table - do not type into them.",
+    "Each usage Table has a sheet of its own and grows downwards (Tab in its last cell, typing "
+    "or pasting below it, Insert > Table Rows): its results, the Bill, Quote and Estimate "
+    "follow. In LibreOffice type below the Table (or Insert Cells > Shift cells down inside "
+    "it) and recalculate with `tarifa recalc`, which fits the results to the Tables.",
     "A bad input gives an Excel error (#VALUE!, #NUM!, #N/A) in its row only; the Check "
     "column beside it says why. An error is never shown as 0.",
     "Rows whose customer is 'Sample - bad input d.o.o.' show such errors on purpose. All "
