@@ -407,3 +407,23 @@ def test_sizing_fills_a_calculated_column_into_rows_taken_in(tmp_path):
         assert f.startswith('=MSIGN_OVERAGE("transaction",Estimate_Curve[[#This Row],'), f
         assert "ANCHORARRAY" not in f.upper() and "$F$10:$F$13" in f
     assert ws.tables[L.ESTIMATE_CURVE.name].ref.endswith(str(r2 + 2))
+
+
+def test_sizing_shrinks_arrays_to_a_table_that_lost_rows(tmp_path):
+    # rows deleted inside the Table (LibreOffice: Delete Cells > Shift cells up over its
+    # columns): the arrays beside it are cut to its rows, their stale cells dropped
+    built = build(tmp_path / "Tarifa.xlsx")
+    wb = openpyxl.load_workbook(built.path)
+    ws = wb[L.MSIGN]
+    t = ws.tables["Usage_mSign"]
+    last = 6 + len(samples.MSIGN_USAGE)
+    t.ref = t.autoFilter.ref = f"A6:H{last - 2}"
+    for c in range(1, 9):
+        ws.cell(last - 1, c).value = ws.cell(last, c).value = None
+    ws.cell(last, 10).value = 99.0  # a stale cached value inside the old array range
+    wb.save(tmp_path / "shrunk.xlsx")
+    fitted = sizing.fit(tmp_path / "shrunk.xlsx")
+    assert f"mSign!J7: array formula sized to {last - 8} row(s) (was {last - 6})" in \
+        fitted.notes
+    ws = openpyxl.load_workbook(tmp_path / "shrunk.xlsx")[L.MSIGN]
+    assert ws["J7"].value.ref == f"J7:J{last - 2}" and ws.cell(last, 10).value is None
