@@ -41,6 +41,21 @@ globalThis.Office = {
     return process.env.TOKEN;
   } },
 };
+// With DIALOG_TOKEN: Office's dialog API, whose page sends that token back.
+let dialogUrl = null;
+if (process.env.DIALOG_TOKEN) {
+  Office.AsyncResultStatus = { Succeeded: "succeeded" };
+  Office.EventType = { DialogMessageReceived: "message", DialogEventReceived: "event" };
+  Office.context.ui = { displayDialogAsync: (address, options, opened) => {
+    dialogUrl = address;
+    const dialog = { close() {}, addEventHandler(type, handler) {
+      if (type === "message") {
+        setTimeout(() => handler({ message: JSON.stringify({ token: process.env.DIALOG_TOKEN }) }));
+      }
+    } };
+    opened({ status: "succeeded", value: dialog });
+  } };
+}
 const loadable = (o) => Object.assign(o, { load() {} });
 globalThis.Excel = { run: async (body) => body({
   application: { cultureInfo: loadable({ name: "en-US",
@@ -75,15 +90,16 @@ const scenarios = {
 };
 (async () => {
   const result = await outcome(scenarios[scenario]());
-  console.log(JSON.stringify({ result, tokenRequests, count: Object.keys(registered).length }));
+  console.log(JSON.stringify({ result, tokenRequests, dialogUrl,
+                               count: Object.keys(registered).length }));
 })();
 """
 
 
-def _excel(url: str, code: str, scenario: str, token: str) -> dict:
+def _excel(url: str, code: str, scenario: str, token: str, dialog_token: str = "") -> dict:
     done = subprocess.run(["node", "-e", _EXCEL, url, scenario], input=code,
                           capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, TOKEN=token))
+                          env=dict(os.environ, TOKEN=token, DIALOG_TOKEN=dialog_token))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -142,3 +158,75 @@ def test_no_sign_in_says_so_in_the_cell(served):
     response = httpx.post(url + server.CALL_PATH, timeout=10,
                           json={"func_name": "MSIGN_OVERAGE", "args": []})
     assert response.status_code == 401
+
+
+def test_without_single_sign_on_the_dialog_signs_in(served):
+    url, code, _ = served
+    seen = _excel(url, code, "values", "", dialog_token=kit.token())
+    assert seen["result"] == {"value": [[5.40], [8.10]]}  # MS-1
+    assert seen["dialogUrl"] == url + "/auth/dialog"
+
+
+# The sign-in dialog page's script, run twice as the browser would: first it sends the user to
+# Entra ID's authorize endpoint (with a PKCE challenge), then, back with ?code=..., it redeems
+# the code at the token endpoint (fetch stubbed: no network) and hands the token to the add-in.
+_DIALOG = r"""
+const script = require("fs").readFileSync(0, "utf8");
+const storage = new Map();
+globalThis.sessionStorage = { getItem: (k) => storage.get(k) ?? null,
+                              setItem: (k, v) => storage.set(k, v),
+                              removeItem: (k) => storage.delete(k) };
+const sent = [];
+let assigned = null;
+let tokenRequest = null;
+globalThis.Office = { onReady: (f) => f(),
+                      context: { ui: { messageParent: (m) => sent.push(m) } } };
+globalThis.fetch = async (address, init) => {
+  tokenRequest = { address, body: Object.fromEntries(new URLSearchParams(init.body)) };
+  return { json: async () => ({ access_token: "the-token" }) };
+};
+const run = (search) => {
+  globalThis.window = { location: { search, assign: (u) => { assigned = u; } } };
+  eval(script);
+};
+(async () => {
+  run("");
+  await new Promise((r) => setTimeout(r, 100));
+  const authorize = new URL(assigned);
+  const query = Object.fromEntries(authorize.searchParams);
+  run(`?code=the-code&state=${query.state}`);
+  await new Promise((r) => setTimeout(r, 100));
+  const digest = require("crypto").createHash("sha256")
+    .update(tokenRequest.body.code_verifier).digest("base64url");
+  console.log(JSON.stringify({ authorize: authorize.origin + authorize.pathname, query,
+                               tokenRequest, sent, pkce: digest === query.code_challenge }));
+})();
+"""
+
+
+def test_the_dialog_page_runs_the_code_flow_with_pkce(tmp_path):
+    from addin.server import assets
+    from addin.server.settings import Settings
+
+    settings = Settings(entraid_client_id=kit.CLIENT_ID, entraid_tenant_id=kit.TENANT,
+                        base_url="https://tools.example.com/tarifa")
+    page = assets.signin_dialog_html(settings, "/tarifa/auth/dialog")
+    script = page.split("<script>")[1].split("</script>")[0]
+    done = subprocess.run(["node", "-e", _DIALOG], input=script, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    authority = f"https://login.microsoftonline.com/{kit.TENANT}/oauth2/v2.0"
+    scope = f"api://tools.example.com/tarifa/{kit.CLIENT_ID}/access_as_user"
+    assert seen["authorize"] == authority + "/authorize"
+    query = seen["query"]
+    assert (query["client_id"], query["response_type"], query["code_challenge_method"]) == \
+        (kit.CLIENT_ID, "code", "S256")
+    assert query["redirect_uri"] == "https://tools.example.com/tarifa/auth/dialog"
+    assert query["scope"] == scope + " openid profile"
+    assert seen["tokenRequest"]["address"] == authority + "/token"
+    body = seen["tokenRequest"]["body"]
+    assert (body["grant_type"], body["code"], body["scope"]) == \
+        ("authorization_code", "the-code", scope)
+    assert seen["pkce"]  # the verifier sent hashes to the challenge sent before
+    assert seen["sent"] == [json.dumps({"token": "the-token"}, separators=(",", ":"))]

@@ -39,6 +39,7 @@ from addin.server.settings import (
     DEFAULT_NAMESPACE,
     DEFAULT_PORT,
     Settings,
+    names,
 )
 
 META_PATH, CODE_PATH, CALL_PATH = assets.META_PATH, assets.CODE_PATH, assets.CALL_PATH
@@ -149,10 +150,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = LICENCE_NOTE
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
-
-
 def settings_of(args: argparse.Namespace) -> Settings:
     return Settings(host=args.host, port=args.port, namespace=args.namespace,
                     license_key=args.license_key, base_url=args.base_url,
@@ -161,9 +158,9 @@ def settings_of(args: argparse.Namespace) -> Settings:
                     auth=AUTH_NONE if args.no_auth else AUTH_ENTRAID,
                     entraid_client_id=args.entraid_client_id,
                     entraid_tenant_id=args.entraid_tenant_id,
-                    allowed_tenants=_names(args.allowed_tenants),
-                    allowed_users=_names(args.allowed_users),
-                    allowed_groups=_names(args.allowed_groups),
+                    allowed_tenants=names(args.allowed_tenants),
+                    allowed_users=names(args.allowed_users),
+                    allowed_groups=names(args.allowed_groups),
                     jwks_url=args.jwks_url, jwks_file=args.jwks_file,
                     max_body_mb=args.max_body_mb, idle_timeout=args.idle_timeout,
                     allow_plain_http=args.allow_plain_http, workers=args.workers)

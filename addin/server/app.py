@@ -145,7 +145,7 @@ def create_app(settings: Settings, module: ModuleType, large_calls: bool = False
             else:
                 answer = await run_in_threadpool(calls.run, body, module)
         except (calls.Refused, AuthError) as e:
-            log.warning("refused %d%s: %s", e.status, who, e.message.replace("\n", " "))
+            log.warning("refused %d%s: %s", e.status, who, " ".join(e.message.split()))
             return _refusal(e.status, e.message)
         return Response(content=answer, media_type="application/json")
 

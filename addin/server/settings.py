@@ -47,8 +47,9 @@ ENV = {
 }
 
 
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in re.split(r"[,\s]+", text or "") if p.strip())
+def names(text: str) -> tuple[str, ...]:
+    """A list setting: names separated by commas, semicolons or spaces."""
+    return tuple(p.strip() for p in re.split(r"[,;\s]+", text or "") if p.strip())
 
 
 def is_loopback(host: str) -> bool:
@@ -101,7 +102,7 @@ class Settings:
             text = env[var]
             kind = types[name]
             if kind == "tuple[str, ...]":
-                values[name] = _split(text)
+                values[name] = names(text)
             elif kind == "float":
                 values[name] = float(text)
             else:
