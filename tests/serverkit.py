@@ -69,22 +69,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(*args: str, port: int | None = None,
-            timeout: float = 30) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``tarifa serve ARGS`` on 127.0.0.1 in a fresh process; yields its http:// address and
-    the process, and stops it after."""
+def serving(*args: str, port: int | None = None, timeout: float = 30,
+            scheme: str = "http", verify: object = True) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``tarifa serve ARGS`` on 127.0.0.1 in a fresh process; yields its address (``scheme``
+    https: TLS, checked with ``verify``) and the process, and stops it after."""
     port = port or free_port()
     env = dict(os.environ, XLWINGS_LICENSE_KEY="noncommercial")
     proc = subprocess.Popen([sys.executable, "-m", "addin.cli", "serve", "--port", str(port),
                              "--log-level", "warning", *args],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                httpx.get(url + "/icon-16.png", timeout=2)
+                httpx.get(url + "/icon-16.png", timeout=2, verify=verify)
                 break
             except httpx.TransportError:
                 if proc.poll() is not None:
@@ -107,3 +107,31 @@ def signin_args(jwks_file: Path) -> list[str]:
     return ["--entraid-client-id", CLIENT_ID, "--entraid-tenant-id", TENANT,
             "--jwks-file", str(jwks_file)]
 
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (PEM files), valid for a day."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file

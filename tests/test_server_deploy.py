@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -180,3 +181,17 @@ def test_the_meta_route_is_the_same_json_behind_the_prefix():
     client = _client(root_path="/t")
     assert json.loads(client.get("/t" + server.META_PATH).text) == \
         client.get(server.META_PATH).json()
+
+
+def test_tls_with_sign_in(tmp_path):
+    # what a company runs without a proxy: TLS and sign-in in tarifa serve itself
+    cert, key = kit.self_signed(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
+    jwks_file = kit.write_jwks(tmp_path)
+    with kit.serving(*kit.signin_args(jwks_file), "--ssl-certfile", str(cert), "--ssl-keyfile",
+                     str(key), scheme="https", verify=trust) as (url, _):
+        assert url.startswith("https://")
+        headers = {"Authorization": f"Bearer {kit.token()}"}
+        answer = httpx.post(url + server.CALL_PATH, json=MS1, headers=headers, verify=trust)
+        assert answer.json() == {"result": [[5.40]]}  # MS-1
+        assert httpx.post(url + server.CALL_PATH, json=MS1, verify=trust).status_code == 401
