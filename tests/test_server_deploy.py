@@ -111,6 +111,29 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(small_server):
     assert httpx.post(url + server.CALL_PATH, json=MS1).json() == {"result": [[5.40]]}
 
 
+def test_large_calls_beyond_the_in_flight_budget_are_503(small_server):
+    # four 1,000,000-byte bodies announced and not sent hold 4 of the 4 MiB a worker takes
+    url, port = small_server
+    head = (f"POST {server.CALL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            "\r\nContent-Length: 1000000\r\n\r\n").encode()
+    held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+    big = body("MSIGN_OVERAGE", "transaction", [[120]] * 60_000, 100)  # ~0.4 MB
+    try:
+        for s in held:
+            s.sendall(head)
+        time.sleep(1)
+        refused = httpx.post(url + server.CALL_PATH, json=big, timeout=30)
+        assert refused.status_code == 503 and "busy" in refused.json()["detail"]
+        # a small call still fits
+        assert httpx.post(url + server.CALL_PATH, json=MS1).json() == {"result": [[5.40]]}
+    finally:
+        for s in held:
+            s.close()
+    time.sleep(1)  # the server sees them go and lets their bytes go
+    answer = httpx.post(url + server.CALL_PATH, json=big, timeout=60)
+    assert answer.status_code == 200 and answer.json()["result"][0] == [5.40]  # MS-1
+
+
 def test_half_open_and_idle_connections_are_closed(small_server):
     _, port = small_server
     for data in (b"GET / HTTP/1.1\r\nHost: x\r\n",  # headers begun, never finished

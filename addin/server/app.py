@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from addin.server import assets, calls
@@ -35,6 +36,7 @@ from addin.server.settings import Settings
 META_PATH, CODE_PATH, CALL_PATH = assets.META_PATH, assets.CODE_PATH, assets.CALL_PATH
 DIALOG_PATH = "/auth/dialog"
 ICON_SIZES = (16, 32, 64, 80)
+IN_FLIGHT_BODIES = 4  # a worker holds at most this many largest bodies' bytes at once
 
 log = logging.getLogger("tarifa.server")
 
@@ -57,6 +59,26 @@ class StripPrefix:
 def _refusal(status: int, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="tarifa"'} if status == 401 else None
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+
+class InFlight:
+    """The call bytes a worker holds at once (bodies arriving, waiting, computed): beyond
+    ``limit`` a further call is refused with 503 (busy: try again) instead of piling up in
+    memory. One call alone is always let in (the body limit bounds it)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+
+    @contextlib.contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        if self.used and self.used + size > self.limit:
+            raise calls.Refused(503, "the server is busy with other large calls: recalculate "
+                                     "in a moment")
+        self.used += size
+        try:
+            yield
+        finally:
+            self.used -= size
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -111,6 +133,7 @@ def create_app(settings: Settings, module: ModuleType, large_calls: bool = False
     manifest = assets.manifest_xml(settings)
     limit, body_timeout = settings.max_body_bytes(), settings.body_timeout
     pool = calls.LargeCalls() if large_calls else None
+    in_flight = InFlight(IN_FLIGHT_BODIES * limit)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -139,11 +162,15 @@ def create_app(settings: Settings, module: ModuleType, large_calls: bool = False
                 user = await run_in_threadpool(entraid.user,
                                                request.headers.get("authorization"))
                 who = f" ({user.name})"
-            body = await read_body(request, limit, body_timeout)
-            if pool is not None and len(body) > calls.LARGE_CALL_BYTES:
-                answer = await pool.run(body)
-            else:
-                answer = await run_in_threadpool(calls.run, body, module)
+            declared = request.headers.get("content-length", "")
+            with in_flight.hold(int(declared) if declared.isdigit() else 0):
+                body = await read_body(request, limit, body_timeout)
+                if pool is not None and len(body) > calls.LARGE_CALL_BYTES:
+                    answer = await pool.run(body)
+                else:
+                    answer = await run_in_threadpool(calls.run, body, module)
+        except ClientDisconnect:  # the caller left (Excel recalculated, closed): nobody to tell
+            return Response(status_code=400)
         except (calls.Refused, AuthError) as e:
             log.warning("refused %d%s: %s", e.status, who, " ".join(e.message.split()))
             return _refusal(e.status, e.message)
