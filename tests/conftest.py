@@ -12,3 +12,26 @@ os.environ.setdefault("XLWINGS_ON_SERVER", "true")
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 os.environ.setdefault("XLWINGS_ENVIRONMENT", "prod")
 os.environ.setdefault("XLWINGS_ENABLE_SOCKETIO", "false")
+
+
+# --- broken and hostile workbooks (tests/test_hostile*.py), built once per session ----------
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    """The real template, built once (``workbook.template.build``)."""
+    from workbook.template import build
+
+    return build(tmp_path_factory.mktemp("hostile") / "Tarifa.xlsx").path
+
+
+@pytest.fixture(scope="session")
+def corpus(template, tmp_path_factory):
+    """Every file of tests/hostile_corpus.py, by name."""
+    from tests.hostile_corpus import CORPUS
+
+    folder = tmp_path_factory.mktemp("corpus")
+    return {name: make(template, folder / f"{k:02d}.xlsx")
+            for k, (name, (make, _)) in enumerate(CORPUS.items())}

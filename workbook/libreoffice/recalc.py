@@ -30,19 +30,21 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from workbook.libreoffice import bridge as lo_bridge
 from workbook.libreoffice import checks as lo_checks
+from workbook.libreoffice import processes
 from workbook.libreoffice import sizing as lo_sizing
+from workbook.reading import GIB, MIB, Limits, WorkbookError, check_workbook, size_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _CANDIDATES = ("soffice", "libreoffice")
@@ -66,6 +68,16 @@ SETTINGS = (
     ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "boolean",
      "false"),
 )
+
+
+# The child's memory limit (address space) unless given: the template needs under 1 GiB.
+MEMORY = 4 * GIB
+
+
+def default_timeout(expanded: int) -> float:
+    """Seconds for a workbook of ``expanded`` uncompressed bytes: 60 s, plus 4 s per MiB
+    (the template: 60 s; 100,000 usage rows, 45 MiB: about 4 minutes)."""
+    return 60.0 + 4.0 * expanded / MIB
 
 
 class RecalcError(RuntimeError):
@@ -118,21 +130,34 @@ def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_soffice(soffice: str, profile: Path, args: list[str], timeout: float,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run soffice headless with its own profile; kill its whole process group (soffice
-    starts soffice.bin as a child) if it does not finish within ``timeout`` seconds."""
+                env: dict[str, str] | None = None, *, memory: int | None = MEMORY,
+                on_start: Callable[[int], None] | None = None) -> subprocess.CompletedProcess:
+    """Run soffice headless with its own profile, in its own process group, under a memory
+    limit (``memory`` bytes of address space); kill the whole group (soffice starts
+    soffice.bin as a child) if it does not finish within ``timeout`` seconds, or if anything
+    interrupts the wait (Ctrl-C, SIGTERM, an alarm). ``on_start(pgid)`` is told the group."""
     cmd = [soffice, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless",
            "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=clean_env() if env is None else env, start_new_session=True)
+                            env=clean_env() if env is None else env, start_new_session=True,
+                            preexec_fn=processes.child_setup(memory))
     try:
+        if on_start is not None:
+            on_start(proc.pid)
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        processes.kill_group(proc.pid)
         proc.communicate()
-        raise RecalcError(f"LibreOffice did not finish within {timeout:g} s: "
-                          f"{' '.join(cmd)}") from None
+        limit = f" under its memory limit of {size_text(memory)}" if memory else ""
+        raise RecalcError(f"LibreOffice did not finish within {timeout:.0f} s{limit} "
+                          "(--timeout, --memory): stopped") from None
+    except BaseException:
+        processes.kill_group(proc.pid)
+        with contextlib.suppress(Exception):
+            proc.communicate(timeout=5)
+        raise
+    if processes.group_members(proc.pid, str(profile.resolve())):
+        processes.kill_group(proc.pid)  # soffice.bin still running after soffice returned
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
@@ -177,7 +202,8 @@ def default_profile_root() -> Path:
 
 
 def ensure_profile(soffice: str, config: dict, root: Path | None = None,
-                   timeout: float = 120) -> Path:
+                   timeout: float = 120, *, memory: int | None = MEMORY,
+                   on_start: Callable[[int], None] | None = None) -> Path:
     """A ready profile for ``config`` (reused while the generated files stay the same;
     a new one is built when they change: its directory is named by their hash)."""
     files = profile_files(config)
@@ -195,7 +221,8 @@ def ensure_profile(soffice: str, config: dict, root: Path | None = None,
         shutil.rmtree(profile, ignore_errors=True)
         # First start: LibreOffice creates the profile (and copies its presets over
         # user/basic); only then do our files go in.
-        done = run_soffice(soffice, profile, ["--terminate_after_init"], timeout)
+        done = run_soffice(soffice, profile, ["--terminate_after_init"], timeout,
+                           memory=memory, on_start=on_start)
         if not (profile / "user").is_dir():
             raise RecalcError(f"LibreOffice did not create its profile in {profile}: "
                               f"{done.stderr.strip()}")
@@ -248,21 +275,29 @@ def _locked(path: Path) -> Iterator[None]:
 # --- recalculation -----------------------------------------------------------------------------
 
 
-def recalculate(src: Path, dst: Path, timeout: float = 180, *,
+def recalculate(src: Path, dst: Path, timeout: float | None = None, *,
                 module: str = "udfs.functions", values_module: str = "udfs.excel_values",
                 extra_paths: tuple[str | Path, ...] = (), profile_root: Path | None = None,
-                messages: list[str] | None = None, check: bool = True) -> Path:
+                messages: list[str] | None = None, check: bool = True,
+                memory: int | None = MEMORY, limits: Limits | None = None) -> Path:
     """Recalculate every formula of ``src`` in headless LibreOffice Calc (Tarifa's functions
     computed by Python) and write the result to ``dst`` (.xlsx or .ods); returns ``dst``.
 
     ``src`` is never changed. ``dst`` is replaced only by a complete file (written beside it
-    under a temporary name, then renamed). ``timeout`` bounds the whole run, profile included.
+    under a temporary name, then renamed). Before LibreOffice sees it, ``src`` passes the
+    checks every reader does (``workbook.reading.check_workbook``: zip limits -- ``limits``,
+    1 GiB expanded by default --, every part intact, no DOCTYPE, sane Table ranges); a refusal
+    raises ``WorkbookError`` (one line). ``timeout`` (default: sized to the workbook,
+    ``default_timeout``) bounds the whole run, checks and profile included; ``memory`` bounds
+    LibreOffice's address space (bytes; None: no limit). A run killed on the way leaves a
+    record that the next run uses to stop its LibreOffice and remove its files.
     ``module`` is the module of worksheet functions; ``messages`` (a list) receives what the
     bridge reported (e.g. a function that raised; its cell shows #VALUE!).
     With ``check`` an .xlsx is refused (RecalcError, before LibreOffice runs) where LibreOffice
-    would silently compute something else than Excel (``workbook.libreoffice.checks``: array ranges
-    shorter than their Table, empty arguments).
+    would silently compute something else than Excel (``workbook.libreoffice.checks``: array
+    ranges shorter than their Table, empty arguments).
     Raises RecalcError when LibreOffice is missing, fails or times out."""
+    started = time.monotonic()
     src, dst = Path(src).resolve(), Path(dst).resolve()
     if not src.is_file():
         raise FileNotFoundError(src)
@@ -275,31 +310,51 @@ def recalculate(src: Path, dst: Path, timeout: float = 180, *,
         raise RecalcError("LibreOffice is not installed (no soffice on PATH); on Debian: "
                           "apt-get install libreoffice-calc-nogui python3-uno "
                           "libreoffice-script-provider-python")
-    deadline = time.monotonic() + timeout
+    xlsx = src.suffix.lower() in (".xlsx", ".xlsm")
+    expanded = check_workbook(src, limits, tables=xlsx)
+    timeout = default_timeout(expanded) if timeout is None else timeout
+    deadline = started + timeout
+    names = {sig.name for sig in _signatures(module)}
+    _python_matches(soffice)
+    root = default_profile_root() if profile_root is None else Path(profile_root)
+    root.mkdir(parents=True, exist_ok=True)
+    for line in processes.reap_stale(root):
+        if messages is not None:
+            messages.append(f"tarifa recalc: {line}")
     config = bridge_config(module, values_module, extra_paths)
-    profile = ensure_profile(soffice, config, profile_root,
-                             max(1.0, deadline - time.monotonic()))
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".tarifa-recalc-", dir=dst.parent))
+    record = processes.RunRecord(root)
+    work = None
     try:
+        profile = ensure_profile(soffice, config, root, max(1.0, deadline - time.monotonic()),
+                                 memory=memory, on_start=record.add_group)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".tarifa-recalc-", dir=dst.parent))
+        record.add_folder(work)
         book = work / f"book{src.suffix.lower()}"
         shutil.copyfile(src, book)
-        _fit_and_check(book, module, check, messages)
+        _fit_and_check(book, names, check, messages, src)
+        if time.monotonic() > deadline:
+            raise RecalcError(f"the checks took longer than the time limit of {timeout:g} s "
+                              "(--timeout)")
         log = work / "bridge.log"
         env = clean_env()
         env["TARIFA_LO_LOG"] = str(log)
-        out = _convert(soffice, profile, book, work / "out", dst.suffix.lower(), env, deadline)
+        out = _convert(soffice, profile, book, work / "out", dst.suffix.lower(), env, deadline,
+                       memory, record.add_group)
         reported = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
         if messages is not None:
             messages.extend(reported)
         _refuse_broken_bridge(reported)
         os.replace(out, dst)  # atomic: ``work`` is beside ``dst``, on the same file system
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        record.close()
     return dst
 
 
-def _fit_and_check(book: Path, module: str, check: bool, messages: list[str] | None) -> None:
+def _fit_and_check(book: Path, names: set[str], check: bool,
+                   messages: list[str] | None, src: Path | None = None) -> None:
     """Our copy of an .xlsx fitted to its Tables (``workbook.libreoffice.sizing``: rows typed
     below a Table taken in, array formulas and spill references sized), then, with ``check``,
     refused where LibreOffice would still compute it differently from Excel."""
@@ -309,33 +364,93 @@ def _fit_and_check(book: Path, module: str, check: bool, messages: list[str] | N
         fitted = lo_sizing.fit(book)
     except lo_sizing.SizingError as e:
         raise RecalcError(f"cannot fit the workbook's results to its Tables:\n  {e}") from None
+    except Exception as e:  # openpyxl on a file the reading checks let through: one line
+        raise WorkbookError(f"{src or book}: cannot be read to fit its results to its Tables "
+                            f"({type(e).__name__}: {_first_line(e)})") from None
     if messages is not None:
         messages.extend(fitted.notes)
     if check:
-        names = {sig.name for sig in lo_bridge.signatures(module)}
-        found = lo_checks.problems(book, names)
+        try:
+            found = lo_checks.problems(book, names)
+        except Exception as e:
+            raise WorkbookError(f"{src or book}: cannot be read for the checks "
+                                f"({type(e).__name__}: {_first_line(e)})") from None
         if found:
             raise RecalcError("LibreOffice would compute this workbook differently from Excel "
                               "(fix the workbook, or recalculate with check=False / "
                               "--no-check to see it anyway):\n  " + "\n  ".join(found))
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else "no detail"
+
+
+def _signatures(module: str) -> list:
+    """The module's worksheet functions; one line if it cannot even be imported here (an
+    xlwings licence key it refuses, a missing package)."""
+    try:
+        return lo_bridge.signatures(module)
+    except Exception as e:
+        hint = ""
+        if "licen" in f"{type(e).__name__} {e}".lower():
+            hint = ("; XLWINGS_LICENSE_KEY holds a key xlwings refuses: unset it or give a "
+                    "valid one (tarifa recalc needs none)")
+        raise RecalcError(f"cannot load the worksheet functions of {module} "
+                          f"({type(e).__name__}: {_first_line(e)}){hint}") from None
+
+
+def lo_python(soffice: str) -> str | None:
+    """The Python version LibreOffice's scripting runs (``3.11``), read from the name of the
+    libpython its pyuno is linked with; None where that cannot be told."""
+    program = Path(os.path.realpath(soffice)).parent
+    for name in ("libpyuno.so", "pyuno.so", "libpythonloaderlo.so"):
+        try:
+            data = (program / name).read_bytes()
+        except OSError:
+            continue
+        m = re.search(rb"libpython(3\.[0-9]+)", data)
+        if m:
+            return m[1].decode()
+    return None
+
+
+def _python_matches(soffice: str) -> None:
+    """LibreOffice's Python imports the project's packages from this interpreter's
+    site-packages: a different minor version cannot load them (numpy's compiled parts)."""
+    theirs = lo_python(soffice)
+    ours = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if theirs and theirs != ours:
+        raise RecalcError(
+            f"LibreOffice runs Python {theirs}, but Tarifa runs on Python {ours} "
+            f"({sys.executable}): LibreOffice cannot load its packages. Install Tarifa in a "
+            f"Python {theirs} venv (on Debian: python{theirs} -m venv .venv; with pyenv: "
+            f"pyenv install {theirs}) and run tarifa recalc from there")
+
+
 def _convert(soffice: str, profile: Path, book: Path, outdir: Path, suffix: str,
-             env: dict[str, str], deadline: float) -> Path:
+             env: dict[str, str], deadline: float, memory: int | None = MEMORY,
+             on_start: Callable[[int], None] | None = None) -> Path:
     """``soffice --convert-to``: load (recalculating everything: the profile says so), store.
     A second attempt covers a first start that exits without converting."""
     expected = outdir / f"{book.stem}{suffix}"
     args = ["--convert-to", FILTERS[suffix], "--outdir", str(outdir), str(book)]
-    detail = ""
+    detail, done = "", None
     with _locked(profile.with_suffix(".lock")):
         for _attempt in range(2):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            done = run_soffice(soffice, profile, args, left, env)
+            done = run_soffice(soffice, profile, args, left, env, memory=memory,
+                               on_start=on_start)
             if expected.is_file() and expected.stat().st_size > 0:
                 return expected
-            detail = f"exit code {done.returncode}: {(done.stderr or done.stdout).strip()}"
+            said = [ln.strip() for ln in (done.stderr or done.stdout or "").splitlines()
+                    if ln.strip() and "javaldx" not in ln]
+            detail = f"exit code {done.returncode}: {said[-1][:300] if said else 'no message'}"
+    if done is not None and done.returncode < 0 and memory:
+        detail += f" - killed by signal {-done.returncode}; its memory limit is " \
+                  f"{size_text(memory)} (--memory)"
     raise RecalcError(f"LibreOffice wrote no output for {book.name} ({detail or 'timed out'})")
 
 

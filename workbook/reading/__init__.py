@@ -15,11 +15,13 @@ __all__ = ["GIB", "MIB", "Archive", "Limits", "Structure", "TablePart", "Workboo
            "check_workbook", "parse_size", "read_structure", "size_text"]
 
 
-def check_workbook(path, limits: Limits | None = None, *, tables: bool = True) -> None:
+def check_workbook(path, limits: Limits | None = None, *, tables: bool = True) -> int:
     """Everything a reader would meet, checked without reading cells: the zip's directory,
     every member inflated once (CRC, size; XML well-formed, no DOCTYPE) and, for an .xlsx,
-    its Tables' ranges and names. For `tarifa recalc`, before LibreOffice sees the file."""
+    its Tables' ranges and names. For `tarifa recalc`, before LibreOffice sees the file.
+    Returns the uncompressed size of all members (bytes)."""
     with Archive.open(path, limits) as archive:
         archive.check_all()
         if tables:
             read_structure(archive)
+        return sum(i.file_size for i in archive.infos.values())

@@ -222,16 +222,16 @@ class _XmlCheck:
                 f"{e.offset}): the file is damaged") from None
 
 
-def parse_size(text: str) -> int:
-    """'1G', '512M', '300MiB', '2000000' -> bytes (for --max-size)."""
+def parse_size(text: str, option: str = "--max-size") -> int:
+    """'1G', '512M', '300MiB', '2000000' -> bytes (for --max-size, --memory)."""
     t = text.strip().upper().removesuffix("B").removesuffix("I")
     scale = {"K": 1024, "M": MIB, "G": GIB}.get(t[-1:], 1)
     number = t[:-1] if t[-1:] in "KMG" else t
     try:
         value = float(number)
     except ValueError:
-        raise ValueError(f"--max-size {text!r}: give a size such as 1G, 512M or 2000000"
+        raise ValueError(f"{option} {text!r}: give a size such as 1G, 512M or 2000000"
                          ) from None
     if not value > 0 or value * scale > 64 * GIB:
-        raise ValueError(f"--max-size {text!r}: give a size between 1 byte and 64G")
+        raise ValueError(f"{option} {text!r}: give a size between 1 byte and 64G")
     return int(value * scale)
