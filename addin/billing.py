@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -92,6 +93,8 @@ def format_table(run: BillRun) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # SIGTERM: clean up, then exit
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         month = parse_month(args.month)
         limits = dataclasses.replace(Limits(), total_bytes=parse_size(args.max_size))

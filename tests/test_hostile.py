@@ -145,3 +145,4 @@ def test_limits_hold_for_a_bomb_below_the_total(template, tmp_path):
     # well-formed sheet, refused while inflating, never held whole
     with pytest.raises(WorkbookError, match=r"sheet3\.xml is not well-formed XML"):
         read_template(path, Limits(ratio=10_000))
+
