@@ -20,6 +20,7 @@ from pathlib import Path
 
 from workbook.billrun import BillRun, price_month
 from workbook.bills import summary_rows, write_bills
+from workbook.invoice.lines import LineItems
 from workbook.reading import Limits, parse_size
 from workbook.usage import read_template
 
@@ -64,8 +65,10 @@ def bill_workbook(src: Path, month: dt.date, dst: Path, limits: Limits | None = 
         raise ValueError(f"refusing to write the bills over the input {src}: give another -o")
     if dst.suffix.lower() != ".xlsx":
         raise ValueError(f"-o {dst}: the bills workbook must be an .xlsx file")
-    run = price_month(read_template(src, limits), month)
-    write_bills(run, dst, source=src.name)
+    tables = read_template(src, limits)
+    run = price_month(tables, month)
+    # each line's item code, unit and period, as the e-invoices carry them (issue 9 item 7)
+    write_bills(run, dst, source=src.name, items=LineItems(tables, month).of)
     return run
 
 

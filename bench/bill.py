@@ -54,7 +54,12 @@ reset_peak()
 run = price_month(tables, dt.date(2025, 5, 1))
 t2 = time.perf_counter(); res["price"] = (t2 - t1, peak_mb())
 reset_peak()
-write_bills(run, out)
+try:  # as tarifa bill writes them: each line's item, unit and period (issue 9 item 7)
+    from workbook.invoice.lines import LineItems
+    extra = {"items": LineItems(tables, dt.date(2025, 5, 1)).of}
+except ImportError:  # a baseline from before
+    extra = {}
+write_bills(run, out, **extra)
 t3 = time.perf_counter(); res["write"] = (t3 - t2, peak_mb())
 with zipfile.ZipFile(out) as z:
     sheets = sorted(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))

@@ -48,8 +48,10 @@ def test_control_characters_and_escapes_in_names_read_back(tmp_path, name):
     # written _x005F_x0001_): python-calamine reads them as Excel does
     wb = pc.CalamineWorkbook.from_path(str(out))
     mine = [r for r in wb.get_sheet_by_name("Lines").to_python()[1:] if r[0] not in known]
+    # ... and the line's item code, Rec. 20 unit and billing period (issue 9 item 7)
     assert mine == [[name, "MS-5", "mSign user: 3 used, 1 included", 2.0, 6.0, 12.0, 22.0,
-                     f"mSign!{7 + len(samples.MSIGN_USAGE)}"]]
+                     f"mSign!{7 + len(samples.MSIGN_USAGE)}", "user", "C62",
+                     dt.date(2025, 5, 1), dt.date(2025, 5, 31)]]
     assert name in [r[0] for r in wb.get_sheet_by_name("Summary").to_python()]
 
 
@@ -59,8 +61,8 @@ def test_a_file_that_does_not_read_back_replaces_nothing(tmp_path, monkeypatch, 
     out.write_bytes(b"previous bills")
     real = bills._write
 
-    def corrupt(run, tmp, source, work):
-        expected = real(run, tmp, source, work)
+    def corrupt(run, tmp, source, work, items=None):
+        expected = real(run, tmp, source, work, items)
         with zipfile.ZipFile(tmp, "a") as z:  # what the hand-written XML once gave
             z.writestr("xl/worksheets/sheet9.xml", b"<worksheet><row r='1'>\x01</row>")
         return expected

@@ -18,8 +18,9 @@ Excel's limits, kept consciously:
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 from xml.parsers import expat
@@ -72,9 +73,11 @@ def text(value: object) -> str:
         keep = CELL_CHARS - len(mark)
 
 
-def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
+def write_bills(run: BillRun, path: Path, source: str = "", items: Items | None = None) -> Path:
     """Write ``run`` to ``path`` (.xlsx) atomically, read back before it replaces anything;
-    returns ``path``. BillsWriteError if the written file does not read back.
+    returns ``path``. BillsWriteError if the written file does not read back. ``items(table,
+    source)`` gives each line's item code, unit and billing period (the Lines sheet's last
+    four columns; ``workbook.invoice.lines.LineItems``), left empty without it.
 
     Everything is written in a private folder beside ``path`` (``workbook.atomic``: the
     workbook and XlsxWriter's streamed rows); the complete file is renamed out of it with the
@@ -83,7 +86,7 @@ def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
     mode = atomic.mode_for(path)
     with atomic.private_folder(path) as work:
         tmp = work / "bills.xlsx"
-        expected = _write(run, str(tmp), source, work)
+        expected = _write(run, str(tmp), source, work, items)
         try:
             verify(tmp, expected)
         except BillsWriteError as e:
@@ -93,16 +96,18 @@ def write_bills(run: BillRun, path: Path, source: str = "") -> Path:
     return path
 
 
-def _write(run: BillRun, tmp: str, source: str, work: Path) -> dict[str, int]:
+def _write(run: BillRun, tmp: str, source: str, work: Path, items: Items | None = None
+           ) -> dict[str, int]:
     """Write the workbook; returns the rows each sheet must hold (header included)."""
     wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "tmpdir": str(work),
                                    "strings_to_numbers": False, "strings_to_formulas": False,
                                    "strings_to_urls": False})
     f = _formats(wb)
     summary = wb.add_worksheet("Summary")  # first: Excel opens on it
+    print_a4(summary)
     expected: dict[str, int] = {}
-    lines = _chunked(wb, f, "Lines", LINE_HEADERS, (32, 8, 60, 10, 12, 12, 8, 14),
-                     line_rows(run), _write_lines, expected)
+    lines = _chunked(wb, f, "Lines", LINE_HEADERS, (32, 8, 60, 10, 12, 12, 8, 14, 18, 6, 11, 11),
+                     line_rows(run, items), _write_lines, expected)
     problems = _chunked(wb, f, "Problems", ["Sheet", "Row", "Customer", "Reason"],
                         (10, 8, 32, 90), ((p.sheet, p.row, p.customer, p.reason)
                                           for p in run.problems), _write_problems, expected)
@@ -117,6 +122,9 @@ def _formats(wb) -> dict:
             "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
             "eur": wb.add_format({"num_format": EUR}),
             "price": wb.add_format({"num_format": PRICE}),
+            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "total": wb.add_format({"num_format": EUR, "bold": True, "top": 1}),
+            "total_text": wb.add_format({"bold": True, "top": 1}),
             "warn": wb.add_format({"bold": True, "font_color": "#C00000"})}
 
 
@@ -125,8 +133,10 @@ def _summary(ws, f, run: BillRun, source: str, lines: list[str], problems: list[
     ws.set_column(0, 0, 32)
     ws.set_column(1, 5, 14)
     ws.set_column(5, 5, 40)
-    ws.write_string(0, 0, text(f"Bills for {run.month:%Y-%m}"
-                               + (f" - from {source}" if source else "")), f["title"])
+    end = (run.month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
+    ws.write_string(0, 0, text(f"Bills for {run.month:%Y-%m}, period {run.month:%Y-%m-%d} to "
+                               f"{end:%Y-%m-%d}" + (f" - from {source}" if source else "")),
+                    f["title"])
     ws.write_string(1, 0, f"{run.rows} usage rows read; {len(run.problems)} bad row(s) in the "
                           "month (sheet Problems); amounts EUR, VAT per rate on the rate's "
                           "net total")
@@ -137,7 +147,8 @@ def _summary(ws, f, run: BillRun, source: str, lines: list[str], problems: list[
     r = 3
     ws.write_row(r, 0, ["Customer", "Lines", "Net", "VAT", "Gross", "Status"], f["head"])
     r += 1
-    for row in summary_rows(run):
+    rows = summary_rows(run)
+    for row in rows:
         ws.write_string(r, 0, text(row[0]))
         ws.write_number(r, 1, row[1])
         for j in (2, 3, 4):
@@ -145,6 +156,13 @@ def _summary(ws, f, run: BillRun, source: str, lines: list[str], problems: list[
                 ws.write_number(r, j, float(row[j]), f["eur"])
         ws.write_string(r, 5, row[5], f["warn"] if row[5].startswith("NOT") else None)
         r += 1
+    billed = [row for row in rows if row[2] is not None]  # as tarifa bill's "Total billed"
+    ws.write_string(r, 0, "Total billed", f["total_text"])
+    ws.write_number(r, 1, sum(row[1] for row in billed), f["total_text"])
+    for j in (2, 3, 4):
+        ws.write_number(r, j, float(sum(row[j] for row in billed)), f["total"])
+    ws.write_string(r, 5, "", f["total_text"])
+    r += 1
     r += 1
     ws.write_string(r, 0, "VAT per rate", f["head"])
     ws.write_row(r, 1, ["Rate %", "Net", "VAT", "Gross"], f["head"])
@@ -161,27 +179,45 @@ def _summary(ws, f, run: BillRun, source: str, lines: list[str], problems: list[
 
 
 LINE_HEADERS = ["Customer", "Rule", "Description", "Quantity", "Unit price", "Amount",
-                "VAT %", "From"]
+                "VAT %", "From", "Item", "Unit", "Period from", "Period to"]
+# (table, "sheet!row") -> item code, UN/ECE Rec. 20 unit code, period start, period end
+Items = Callable[[str, str], tuple[str, str, dt.date, dt.date]]
+_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (serial numbers of dates from 1900-03-01)
 
 
-def line_rows(run: BillRun) -> Iterator[tuple]:
-    """Every billed line as a row of Lines (customers with bad rows are held back)."""
+def line_rows(run: BillRun, items: Items | None = None) -> Iterator[tuple]:
+    """Every billed line as a row of Lines (customers with bad rows are held back); dates
+    as Excel serial numbers."""
     for c in run.customers.values():
         if c.held:
             continue
-        for line, src in zip(c.lines, c.sources, strict=True):
+        for line, src, table in zip(c.lines, c.sources, c.tables, strict=True):
+            if items is None:
+                code = unit = ""
+                start = end = None
+            else:
+                code, unit, d0, d1 = items(table, src)
+                start, end = (d0 - _EPOCH).days, (d1 - _EPOCH).days
             yield (c.customer, line.rule, line.description, float(line.quantity) + 0.0,
                    line.unit_price_e4 / 10_000, line.amount_cents / 100, float(line.vat_rate),
-                   src)
+                   src, code, unit, start, end)
 
 
 def _write_lines(ws, f, rows: Iterable[tuple]) -> int:
     """Lines from sheet row 1 on (the hot loop of a big month: XlsxWriter's typed calls,
-    bound once); how many."""
+    bound once); how many. Printed, each customer's block starts a page (Excel keeps at
+    most 1,023 page breaks a sheet: past them blocks follow on)."""
     put_s, put_n = ws.write_string, ws.write_number
-    price, eur = f["price"], f["eur"]
+    price, eur, day = f["price"], f["eur"], f["date"]
     r = 0
-    for r, (who, rule, desc, qty, unit, amount, vat, src) in enumerate(rows, start=1):
+    breaks: list[int] = []
+    last = None
+    for r, (who, rule, desc, qty, unit, amount, vat, src, code, rec20, d0, d1) in enumerate(
+            rows, start=1):
+        if who != last:
+            if last is not None and len(breaks) < MAX_PAGE_BREAKS:
+                breaks.append(r)
+            last = who
         put_s(r, 0, who if len(who) <= CELL_CHARS else text(who))
         put_s(r, 1, rule)
         put_s(r, 2, desc if len(desc) <= CELL_CHARS else text(desc))
@@ -190,6 +226,12 @@ def _write_lines(ws, f, rows: Iterable[tuple]) -> int:
         put_n(r, 5, amount, eur)
         put_n(r, 6, vat)
         put_s(r, 7, src)
+        if d0 is not None:
+            put_s(r, 8, code)
+            put_s(r, 9, rec20)
+            put_n(r, 10, d0, day)
+            put_n(r, 11, d1, day)
+    ws.set_h_pagebreaks(breaks)
     return r
 
 
@@ -227,7 +269,21 @@ def _sheet(wb, f, name: str, headers: list[str], widths: tuple[float, ...]):
         ws.set_column(j, j, w)
     ws.write_row(0, 0, headers, f["head"])
     ws.freeze_panes(1, 0)
+    print_a4(ws)
+    ws.repeat_rows(0)
     return ws
+
+
+MAX_PAGE_BREAKS = 1023  # Excel's limit of manual page breaks per sheet
+
+
+def print_a4(ws) -> None:
+    """A4 landscape, one page wide, the sheet's name and page number in the footer."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.5)
+    ws.set_footer("&L&A&R&P / &N")
 
 
 # --- reading back -------------------------------------------------------------------------

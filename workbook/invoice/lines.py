@@ -272,3 +272,51 @@ def invoice_lines(bill: CustomerBill, tables: dict[str, Table], month: dt.date,
     names = descriptions(tables)
     return [invoice_line(line, src, table, tables, month, lang, names)
             for line, src, table in zip(bill.lines, bill.sources, bill.tables, strict=True)]
+
+
+class LineItems:
+    """Item code (BT-155), UN/ECE Rec. 20 unit (BT-130) and billing period (BT-134/135) of
+    bill lines, as the invoice lines carry them, for ``bills.xlsx``'s Lines sheet: one call
+    per line of a big month, so the Tables' column positions are looked up once."""
+
+    def __init__(self, tables: dict[str, Table], month: dt.date) -> None:
+        self.t = tables
+        self.month, self.end = month, _month_end(month)
+        self.col: dict[str, dict[str, int]] = {
+            name: {h: j for j, h in enumerate(t.headers)} for name, t in tables.items()}
+
+    def _cell(self, table: str, i: int, header: str) -> object:
+        value = self.t[table].rows[i][self.col[table][header]]
+        return None if value == "" else value
+
+    def of(self, table: str, source: str) -> tuple[str, str, dt.date, dt.date]:
+        """(item code, unit code, period start, period end) of the line from ``source``."""
+        i = int(source.rsplit("!", 1)[1]) - self.t[table].first_row
+        cell = self._cell
+        month, end = self.month, self.end
+        if table == L.MSIGN_USAGE.name:
+            code = _code(cell(table, i, "Item"))
+            return code, UNIT_CODES.get(code, "C62"), month, end
+        if table == L.ESIGN_LICENCES.name:
+            return ("licence", "C62", _day(cell(table, i, "Purchase date")),
+                    _day(cell(table, i, "Period end")))
+        if table == L.ESIGN_LEDGER.name:
+            kind = _code(cell(table, i, "Kind"))
+            day = _day(cell(table, i, "Date"))
+            return (kind if kind.startswith("signature_") else f"signature_{kind}", "C62",
+                    day, day)
+        if table == L.NENSI_PRODUCTS.name:
+            return "maintenance", "C62", month, end
+        if table == L.NENSI_SERVICES.name:
+            start = _day(cell(table, i, "Start date"))
+            if month.month == 1 and start < month:  # NE-6: the January renewal
+                return _code(cell(table, i, "Service")), "C62", month, dt.date(month.year,
+                                                                                 12, 31)
+            return (_code(cell(table, i, "Service")), "C62", start,
+                    dt.date(start.year, 12, 31))
+        if table == L.NENSI_CHARGES.name:
+            day = _day(cell(table, i, "Date"))
+            return _code(cell(table, i, "Code")), "C62", day, day
+        if table == L.NENSI_DISCOUNTS.name:
+            return f"discount_{_code(cell(table, i, 'Service'))}", "C62", month, end
+        raise LineError(f"a line from table {table}: no item for it")
