@@ -362,17 +362,24 @@ def test_an_end_date_typed_as_text_is_an_error(tmp_path):
         "End date holds text '31.12.2026', not a date cell"]
 
 
-def test_a_discount_row_for_an_annual_service_is_refused_not_zero(tmp_path):
-    # NE-12 (our decision): the workbook discounts one-off charges; a tier for 'forms' can give
-    # no monthly quantity, so the row is an error with a reason, never a silent 0.00
-    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"]]
-    run = _priced(tmp_path, Discounts_NENSI=discounts)
+def test_ne12_scope_discounts_every_service_billed_in_the_month(tmp_path):
+    # NE-12 scope (RULES.md decision): maintenance and annual fees are discounted too, from
+    # the tiers the user entered. Farmalab in May: forms, 2 units started 10 May, 80.00 ->
+    # 10 % = 8.00; maintenance of 40 + 2 products maintained (Product B, entered in May, has
+    # 0.00 and is not counted): 44.56 + 2.23 = 46.79 -> 5 % = 2.3395 -> 2.34. A tier for
+    # 'pharmacy' where Farmalab has none gives no discount, not an error (0 in the month)
+    tiers = [["forms", 1, 10], ["maintenance", 10, 5], ["pharmacy", 1, 3]]
+    discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"],
+                 [samples.FARMALAB, "maintenance", "sample"],
+                 [samples.FARMALAB, "pharmacy", "none this month"]]
+    run = _priced(tmp_path, Discounts_NENSI=discounts, DiscountTiers_NENSI=tiers)
     res = run.results["Discounts_NENSI"]
-    assert res["Month quantity"] == [30.0, L.NOT_DISCOUNTED]
-    assert res["Discount"][0] == 0.0 and res["Discount"][1]["type"] == "Error"
+    assert res["Month quantity"] == [30.0, 2.0, 42.0, 0.0]
+    assert res["Month amount"] == [66.84, 80.00, 46.79, 0.0]
+    assert res["Discount"] == [0.0, 8.00, 2.34, 0.0]
     farmalab = run.customers[samples.FARMALAB.casefold()]
-    assert farmalab.held and L.NOT_DISCOUNTED in farmalab.problems[0].reason
-    assert not run.customers[samples.SONCEK.casefold()].held
+    assert not farmalab.held
+    assert [ln.amount_cents for ln in farmalab.lines if ln.rule == "NE-12"] == [-800, -234]
 
 
 def test_a_discount_listed_twice_is_refused_not_given_twice(tmp_path):

@@ -143,7 +143,8 @@ def test_result_columns_are_one_spilling_formula_beside_their_table(wb):
     f = ws["J7"].value
     assert isinstance(f, ArrayFormula) and f.ref == f"J7:J{6 + len(samples.MSIGN_USAGE)}"
     assert f.text.startswith("=MSIGN_OVERAGE(Usage_mSign[Item],Usage_mSign[Used]")
-    assert f.text.endswith("Tariff_msign[[#All],[Code]:[Valid from]])")
+    # the tariff, then the Month: prices in force on the usage month (issue 10)
+    assert f.text.endswith("Tariff_msign[[#All],[Code]:[Valid from]],Usage_mSign[Month])")
     assert ws["J8"].value in (None, 0)  # the spill, not a formula per row
 
 

@@ -305,24 +305,30 @@ def test_january_renewals_on_the_bill_sheet_equal_tarifa_bill(tmp_path, monkeypa
     assert sheet[samples.SONCEK]["NENSI annual fees"] == 300.00
 
 
-def test_a_discount_row_without_monthly_quantity_is_an_error_on_its_row_only(tmp_path):
-    # NE-12 (our decision): 'forms' has no monthly quantity in the workbook: that row's
-    # discount is an error (and Farmalab's totals), Lekarna's discount row keeps 0.00
-    # and a customer's code listed twice: both its rows are errors (never discounted twice)
+def test_ne12_scope_discounts_maintenance_and_annual_fees_as_tarifa_bill(tmp_path):
+    # NE-12 scope (RULES.md decision): Farmalab's forms (2 units, 80.00 -> 10 % = 8.00) and
+    # maintenance (42 products maintained, 46.79 -> 5 % = 2.34) are discounted; a tier for a
+    # service Lekarna has no quantity of gives 0.00; a customer's code listed twice: both its
+    # rows are errors (never discounted twice)
+    tiers = [["forms", 1, 10], ["maintenance", 10, 5], ["notify", 1, 3]]
     discounts = [*samples.NENSI_DISCOUNTS, [samples.FARMALAB, "forms", "sample"],
-                 [samples.FARMALAB, "entry", "sample"], [samples.FARMALAB, "Entry", "twice"]]
-    built = build(tmp_path / "T.xlsx", tables={"Discounts_NENSI": discounts})
+                 [samples.FARMALAB, "maintenance", "sample"],
+                 [samples.SONCEK, "notify", "none"], [samples.SONCEK, "view", "sample"],
+                 [samples.SONCEK, "View ", "twice"]]
+    built = build(tmp_path / "T.xlsx", tables={"Discounts_NENSI": discounts,
+                                               "DiscountTiers_NENSI": tiers})
     out = libreoffice.recalculate(built.path, tmp_path / "R.xlsx", timeout=170)
     values = openpyxl.load_workbook(out, data_only=True)
     run = price_month(read_template(built.path), samples.MONTH)
+    assert compare_results(built, values, run) >= 100
     discount = cells(values, built.results["Discounts_NENSI.Discount"])
-    assert discount[0] == 0 and all(d in ERRORS for d in discount[1:])
+    assert discount[:4] == [0, 8.00, 2.34, 0] and all(d in ERRORS for d in discount[4:])
     ours = run.results["Discounts_NENSI"]
-    assert cells(values, built.results["Discounts_NENSI.Check"]) == ours["Discount.check"]
     assert cells(values, built.results["Discounts_NENSI.Month quantity"]) == [
-        30, L.NOT_DISCOUNTED, L.DISCOUNT_TWICE, L.DISCOUNT_TWICE] == ours["Month quantity"]
+        30, 2, 42, 0, L.DISCOUNT_TWICE, L.DISCOUNT_TWICE] == ours["Month quantity"]
     assert_bill_sheet_equals(_bill_sheet(values), run)
-    assert run.customers[samples.FARMALAB.casefold()].held
+    assert run.customers[samples.SONCEK.casefold()].held
+    assert not run.customers[samples.FARMALAB.casefold()].held
 
 
 def test_bad_cells_of_a_record_only_product_show_before_its_activation(tmp_path):

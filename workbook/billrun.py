@@ -96,6 +96,14 @@ def _col(values: list[object]) -> np.ndarray:
     return out
 
 
+def _date_col(values: list[object]) -> np.ndarray:
+    """A date column as the functions get it from the sheet: a number with a date or time
+    format below 1 (0, 0.5) is what the cell holds, not the time of day calamine reads, so
+    that it is refused as in Excel and LibreOffice (#NUM!: no Excel day)."""
+    return _col([v.hour / 24 + v.minute / 1440 + v.second / 86400
+                 if isinstance(v, dt.time) else v for v in values])
+
+
 def _flat(grid: list[list[object]]) -> list[object]:
     return [r[0] for r in grid]
 
@@ -456,8 +464,10 @@ class Pricer:
 
     def msign(self) -> None:
         t = self.t[L.MSIGN_USAGE.name]
-        inputs = ("Item", "Used", "Included", "Package", "Unit price")
-        args = [_col(t.column(h)) for h in inputs] + [self.tariff["msign"]]
+        inputs = ("Item", "Used", "Included", "Package", "Unit price", "Month")
+        # "prices in force on the usage date": the Month picks the tariff rows (its 1st day)
+        args = [_col(t.column(h)) for h in inputs[:-1]] + [self.tariff["msign"],
+                                                          _date_col(t.column("Month"))]
         self.call(t, F.MSIGN_OVERAGE, args, inputs, "Charge", lazy=True)
         bad, ev = self.last
         cents = np.asarray(ev.outcome.value.values).reshape(-1)
@@ -499,7 +509,11 @@ class Pricer:
         t = self.t[L.ESIGN_LICENCES.name]
         inputs = ("Licences", "Main plan users", "Plan", "Purchase date", "Period start",
                   "Period end", "Monthly price")
-        args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"]]
+        # ES-1 (revised): the plan by the subscription's start (empty: the purchase date)
+        started = t.optional_column("Subscription started")
+        args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"],
+                                                      _date_col(started)]
+        inputs += t.present("Subscription started")
         charge, why = self.call(t, F.ESIGN_LICENCES, args, inputs, "Charge")
         blank = _blank_rows(t, inputs)
         subs = t.column("Subscription")
@@ -507,6 +521,7 @@ class Pricer:
         who, lic, mp = t.column("Customer"), t.column("Licences"), t.column("Monthly price")
         days = _days(t.column("Purchase date"))
         ends = _days(t.column("Period end"))
+        # the unit price shown: the one the charge used (a legacy subscription's is given)
         listed = F.TARIFF_PRICE(_col(["licence"] * len(t.rows)), _col(t.column("Purchase date")),
                                 self.tariff["esign"])
         for i in np.flatnonzero(month | unknown).tolist():
@@ -527,7 +542,10 @@ class Pricer:
         t = self.t[L.ESIGN_LEDGER.name]
         inputs = ("Subscription", "Date", "Event", "Kind", "Quantity", "Licences",
                   "Unit price")
-        args = [_col(t.column(h)) for h in inputs] + [self.tariff["esign"]]
+        # ES-13: a licence count that goes down only on the row's period start
+        args = [_col(t.column(h)) for h in inputs] + [
+            self.tariff["esign"], _date_col(t.optional_column("Period start"))]
+        inputs += t.present("Period start")
         values, why = self.call(t, F.ESIGN_LEDGER, args, inputs, "Ledger", width=6)
         blank = _blank_rows(t, inputs)
         subs = t.column("Subscription")
@@ -557,13 +575,18 @@ class Pricer:
         month = [self.run.month] * len(t.rows)
         entry, act, prods = (_col(t.column(h)) for h in ("Entry date", "Activation date",
                                                          "Products"))
+        off_raw, back_raw = (t.optional_column(h) for h in ("Deactivation date",
+                                                            "Reactivation date"))
+        cycle = (_date_col(off_raw), _date_col(back_raw))  # NE-10 life cycle
         tariff = self.tariff["nensi"]
-        maint = F.NENSI_MAINT(entry, _col(month), prods, tariff)
-        maint_why = _flat(F.NENSI_MAINT_CHECK(entry, _col(month), prods, tariff))
-        rec = F.NENSI_MAINT_RECORD(entry, act, _col(month), prods, tariff)
-        rec_why = _flat(F.NENSI_MAINT_RECORD_CHECK(entry, act, _col(month), prods, tariff))
+        maint = F.NENSI_MAINT(entry, _col(month), prods, tariff, *cycle)
+        maint_why = _flat(F.NENSI_MAINT_CHECK(entry, _col(month), prods, tariff, *cycle))
+        rec = F.NENSI_MAINT_RECORD(entry, act, _col(month), prods, tariff, *cycle)
+        rec_why = _flat(F.NENSI_MAINT_RECORD_CHECK(entry, act, _col(month), prods, tariff,
+                                                   *cycle))
         status, who = t.column("Status"), t.column("Customer")
-        inputs = ("Entry date", "Activation date", "Products", "Status")
+        inputs = ("Entry date", "Activation date", "Products", "Status",
+                  *t.present("Deactivation date", "Reactivation date"))
         blank = _blank_rows(t, inputs)
         product = t.column("Product")
         values, reasons = [], []
@@ -586,7 +609,10 @@ class Pricer:
             values.append(v)
             reasons.append(r)
         self.run.results.setdefault(t.name, Results()).update(
-            {"Maintenance": values, "Maintenance.check": reasons})
+            {"Maintenance": values, "Maintenance.check": reasons,
+             # NE-12: the products a row stands for (empty = 1), as the template's column
+             "Products counted": ["" if r == "" else (1.0 if p is None else p)
+                                  for r, p in zip(reasons, t.column("Products"), strict=True)]})
         listed = F.TARIFF_PRICE("maintenance", self.run.month, tariff)[0][0]
         for i, v in enumerate(values):
             if blank[i] or v == "" or self.nobody(t, i, who[i]):
@@ -597,6 +623,32 @@ class Pricer:
             self.add(t, i, who[i], "NE-10", desc,
                      _qty(prods[i][0], empty=1.0), listed, v,
                      self.vat["nensi"])
+        self.nensi_reactivations(t, reasons, blank, back_raw)
+
+    def nensi_reactivations(self, t: Table, reasons: list[str], blank: list[bool],
+                            back_raw: list[object]) -> None:
+        """NE-10 life cycle, as the template's "Reactivation (Bill month)" column: a product
+        reactivated in the Bill month costs the activation fee (22.2790 per product), priced
+        on the reactivation day; 0 in any other month; empty for a blank row."""
+        n = len(t.rows)
+        who, product = t.column("Customer"), t.column("Product")
+        prods = [1.0 if p is None else p for p in t.column("Products")]
+        back = _billing_days(back_raw)
+        start = np.datetime64(self.run.month, "M").astype("datetime64[D]")
+        end = (np.datetime64(self.run.month, "M") + 1).astype("datetime64[D]")
+        due = [not np.isnat(b) and start <= b < end for b in back]
+        fee = _flat(F.NENSI_CHARGE("activation", _col(prods), False, _col(back_raw),
+                                   self.tariff["nensi"])) if any(due) else [0.0] * n
+        listed = F.TARIFF_PRICE(_col(["activation"] * n), _col(back_raw), self.tariff["nensi"])
+        values = ["" if reasons[i] == "" else (fee[i] if due[i] else 0.0) for i in range(n)]
+        self.run.results[t.name]["Reactivation (Bill month)"] = values
+        for i in range(n):
+            if blank[i] or not due[i] or reasons[i] == "" or self.nobody(t, i, who[i]):
+                continue
+            if self.bad(t, i, who[i], [values[i]], reasons[i]):
+                continue
+            self.add(t, i, who[i], "NE-10", f"NENSI reactivation {back[i]}: {product[i]}",
+                     _qty(prods[i]), listed[i][0], values[i], self.vat["nensi"])
 
     def nensi_services(self) -> None:
         t = self.t[L.NENSI_SERVICES.name]
@@ -621,6 +673,11 @@ class Pricer:
                      _qty(units[i], empty=1.0), listed[i][0], fee[i][0],
                      self.vat["nensi"])
         self.nensi_renewals(t, why, blank)
+        # NE-12: the service as the functions read it and the units billed (empty = 1)
+        self.run.results[t.name]["Service read as"] = [
+            "" if r == "" else _trim(c) for c, r in zip(svc, why, strict=True)]
+        self.run.results[t.name]["Units counted"] = [
+            "" if r == "" else (1.0 if u is None else u) for u, r in zip(units, why, strict=True)]
 
     def nensi_renewals(self, t: Table, reasons: list[str], blank: list[bool]) -> None:
         """NE-6 decision, as the template's "Renewal (Bill month)" column: in January, a
@@ -693,39 +750,33 @@ class Pricer:
                      self.vat["nensi"])
 
     def nensi_discounts(self) -> None:
-        """NE-12, as the template: the month's quantity and amount of the customer's charges
-        with that code (SUMIFS), the discount from the tier table, billed negative."""
+        """NE-12 scope, as the template: a discount row's month quantity and amount are what
+        the customer is billed for that service in the month (SUMIFS over the one-off
+        charges, maintenance, reactivations, annual fees and January renewals); the discount
+        from the tier table, billed negative."""
         t = self.t[L.NENSI_DISCOUNTS.name]
-        ct = self.t[L.NENSI_CHARGES.name]
-        month, _unknown = self._month_rows(ct, "Date")
-        amounts = self.run.results[ct.name]["Amount"]
-        c_who = [_key(x) for x in ct.column("Customer")]
-        c_code = [_key(x) for x in self.run.results[ct.name]["Code read as"]]
-        c_qty = ct.column("Quantity")
         who, svc = t.column("Customer"), t.column("Service")
         read_as = ["" if s in (None, "") else _trim(s) for s in svc]  # the template's TRIM
         codes = [_key(s) for s in read_as]
+        sources = self._discount_sources()
         qtys: list[object] = []
         sums: list[object] = []
         pairs = Counter((_key(w), c) for w, c in zip(who, codes, strict=True))
         for i in range(len(t.rows)):
-            # the template's month quantity: a text where there is none to give
-            refused = (L.DISCOUNT_TWICE if codes[i] and pairs[_key(who[i]), codes[i]] > 1
-                       else L.NOT_DISCOUNTED if codes[i] not in _DISCOUNTED else None)
-            if refused:
-                qtys.append(refused)
+            if codes[i] and pairs[_key(who[i]), codes[i]] > 1:  # the template's text
+                qtys.append(L.DISCOUNT_TWICE)
                 sums.append(0.0)
                 continue
             q, s = 0.0, 0
-            for j in range(len(ct.rows)):  # small table: per-customer rows of one month
-                if not month[j] or c_who[j] != _key(who[i]) or c_code[j] != codes[i]:
+            for src_who, src_code, src_qty, src_amount in sources:
+                if src_who != _key(who[i]) or src_code != codes[i]:
                     continue
-                if isinstance(c_qty[j], float):
-                    q += c_qty[j]
-                if xv.is_error(amounts[j]):
-                    s = amounts[j]
-                elif not xv.is_error(s) and isinstance(amounts[j], float):
-                    s += _cents(amounts[j])
+                if isinstance(src_qty, float):
+                    q += src_qty
+                if xv.is_error(src_amount):  # SUMIFS over an error cell: the error
+                    s = src_amount
+                elif not xv.is_error(s) and isinstance(src_amount, float):
+                    s += _cents(src_amount)
             qtys.append(q)
             sums.append(s if xv.is_error(s) else s / 100)
         res = self.run.results.setdefault(t.name, Results())
@@ -746,9 +797,38 @@ class Pricer:
                     "NE-12", f"NENSI discount on {svc[i]} ({_num(qtys[i])} in the month)",
                     1.0, -cents * 100, -cents, self.vat["nensi"]))
 
-
-# NE-12 in the workbook: codes whose month quantity is summed from Charges_NENSI (and blank)
-_DISCOUNTED = {*L.CHARGES, ""}
+    def _discount_sources(self) -> list[tuple[str, str, object, object]]:
+        """(customer, code, quantity, amount) of every NENSI row billed in the month, as the
+        template's SUMIFS see them: a quantity that is no number adds nothing; an amount
+        that is an error makes the sum an error."""
+        out: list[tuple[str, str, object, object]] = []
+        ct = self.t[L.NENSI_CHARGES.name]
+        month, _unknown = self._month_rows(ct, "Date")
+        res = self.run.results[ct.name]
+        for j, (w, code, q) in enumerate(zip(ct.column("Customer"), res["Code read as"],
+                                             ct.column("Quantity"), strict=True)):
+            if month[j]:
+                out.append((_key(w), _key(code), q, res["Amount"][j]))
+        pt = self.t[L.NENSI_PRODUCTS.name]
+        res = self.run.results[pt.name]
+        for j, w in enumerate(pt.column("Customer")):
+            n = res["Products counted"][j]
+            for code, amount in (("maintenance", res["Maintenance"][j]),
+                                 ("activation", res["Reactivation (Bill month)"][j])):
+                # quantity where the amount is > 0 (SUMIFS ">0"); the amount always
+                counted = isinstance(amount, float) and amount > 0
+                out.append((_key(w), code, n if counted else 0.0, amount))
+        st = self.t[L.NENSI_SERVICES.name]
+        month, _unknown = self._month_rows(st, "Start date")
+        res = self.run.results[st.name]
+        for j, w in enumerate(st.column("Customer")):
+            code, n = _key(res["Service read as"][j]), res["Units counted"][j]
+            if month[j]:
+                out.append((_key(w), code, n, res["Annual fee"][j]))
+            renewal = res["Renewal (Bill month)"][j]
+            renewed = isinstance(renewal, float) and renewal > 0
+            out.append((_key(w), code, n if renewed else 0.0, renewal))
+        return out
 
 
 def _error_rows(t: Table, inputs: tuple[str, ...]) -> list[int]:

@@ -63,12 +63,14 @@ class TableDef:
 # --- sheet names ---------------------------------------------------------------------------
 START, TARIFFS, MSIGN, ESIGN, NENSI, QUOTE, BILL, ESTIMATE = (
     "Start", "Tariffs", "mSign", "eSign", "NENSI", "Quote", "Bill", "Estimate")
-# one usage Table per sheet: eSign = licences, NENSI = products, and these
+# one usage Table per sheet: eSign = licences, NENSI = products, and these; requests and
+# helpers beside the usage (issue 10) have sheets of their own too
 LEDGER_SHEET, SERVICES_SHEET, CHARGES_SHEET, DISCOUNTS_SHEET = (
     "eSign Ledger", "NENSI Services", "NENSI Charges", "NENSI Discounts")
 PARTIES_SHEET, SELLER_SHEET = "Customers", "Seller"  # who bills whom (invoices, issue 9)
-SHEETS = (START, TARIFFS, MSIGN, ESIGN, LEDGER_SHEET, NENSI, SERVICES_SHEET, CHARGES_SHEET,
-          DISCOUNTS_SHEET,
+MSIGN_TOOLS, ESIGN_REDUCTIONS_SHEET = "mSign Requests", "eSign Reductions"
+SHEETS = (START, TARIFFS, MSIGN, MSIGN_TOOLS, ESIGN, LEDGER_SHEET, ESIGN_REDUCTIONS_SHEET,
+          NENSI, SERVICES_SHEET, CHARGES_SHEET, DISCOUNTS_SHEET,
           QUOTE, BILL, ESTIMATE, PARTIES_SHEET, SELLER_SHEET)
 SHEET_ROWS = 1_048_576  # an .xlsx sheet's rows: formats and dropdowns reach down to the last
 
@@ -80,6 +82,7 @@ def sheet_ref(sheet: str) -> str:
         return sheet
     return "'" + sheet.replace("'", "''") + "'"
 
+
 # --- code lists for dropdowns ------------------------------------------------------------------
 PACKAGES = msign.PACKAGES
 ITEMS = msign.ITEMS
@@ -88,6 +91,7 @@ EVENTS = tuple(esign.EVENTS)
 KINDS = ("electronic", "qualified")
 SERVICES = nensi.SERVICES
 CHARGES = tuple(nensi.CHARGES)
+DISCOUNTED = tuple(nensi.ALL_CODES)  # NE-12 scope: every service billed in the month
 STATUSES = ("active", "record only")
 FLAGS = ("TRUE", "FALSE")
 PRICE_LISTS = ("mSign", "eSign", "NENSI")
@@ -122,7 +126,7 @@ PACKAGES_TABLE = TableDef("Packages_mSign", TARIFFS, 0, 0, (
     Col("Package", CODE, PACKAGES, 12), Col("Monthly fee", PRICE, width=12),
     *(Col(f"Included {i}", NUMBER, width=11) for i in PACKAGE_ITEMS)))
 DISCOUNTS_TABLE = TableDef("DiscountTiers_NENSI", TARIFFS, 0, 0, (
-    Col("Service", CODE, CHARGES, 16), Col("Min quantity", NUMBER, width=13),
+    Col("Service", CODE, DISCOUNTED, 16), Col("Min quantity", NUMBER, width=13),
     Col("Percent", NUMBER, width=10)))
 
 # --- usage sheets ------------------------------------------------------------------------------
@@ -135,27 +139,59 @@ MSIGN_USAGE = TableDef("Usage_mSign", MSIGN, HEADER_ROW, 0, (
                                        comment="from the customer's contract (package)"),
     Col("Unit price", PRICE, width=10, comment="optional: replaces the price list"),
     Col("Note", width=24)))
+# Issue 10 added optional input columns at the end of Tables (after Note), as optional
+# arguments come last: rows written for the older columns keep their meaning, and `tarifa
+# bill` reads a workbook without them as if they were empty (usage.optional_column).
+
+# MS-10: package-change requests and the day each takes effect (MSIGN_SWITCH_DATE)
+MSIGN_SWITCHES = TableDef("PackageChanges_mSign", MSIGN_TOOLS, 0, 10, (
+    Col("Customer", TEXT, width=30), Col("Request date", DATE, width=12),
+    Col("From package", CODE, PACKAGES, 12), Col("To package", CODE, PACKAGES, 12),
+    Col("Note", width=24)))
+# MS-3/MS-4: Rekono transactions of a signing, to enter as Used (MSIGN_REKONO_TX)
+MSIGN_REKONO = TableDef("Rekono_mSign", MSIGN_TOOLS, 0, 0, (
+    Col("Customer", TEXT, width=30), Col("Month", MONTH, width=10),
+    Col("Item", CODE, ("rekono_qes", "rekono_aes"), 13), Col("Documents", NUMBER, width=10),
+    Col("Signers", NUMBER, width=9, comment="empty = 1"), Col("Note", width=24)))
 
 ESIGN_LICENCES = TableDef("Licences_eSign", ESIGN, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
     Col("Plan", CODE, PLANS, 12), Col("Main plan users", NUMBER, width=10),
     Col("Licences", NUMBER, width=9), Col("Purchase date", DATE, width=12),
     Col("Period start", DATE, width=12), Col("Period end", DATE, width=12),
-    Col("Monthly price", PRICE, width=10, comment="optional; needed before 2024-03-28 (ES-1)"),
-    Col("Note", width=24)))
+    Col("Monthly price", PRICE, width=10,
+        comment="optional; needed for a subscription started before 2024-03-28 (ES-1)"),
+    Col("Note", width=24),
+    Col("Subscription started", DATE, width=12,
+        comment="the day the eSign subscription was bought or its trial started: it decides "
+                "the plan (ES-1); empty = the purchase date stands in")))
 
 ESIGN_LEDGER = TableDef("Ledger_eSign", LEDGER_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
     Col("Date", DATE, width=12), Col("Event", CODE, EVENTS, 12),
     Col("Kind", CODE, KINDS, 10), Col("Quantity", NUMBER, width=9),
     Col("Licences", NUMBER, width=9), Col("Unit price", PRICE, width=10),
-    Col("Note", width=24)))
+    Col("Note", width=24),
+    Col("Period start", DATE, width=12,
+        comment="first day of the service period the row falls in; a licences row that "
+                "lowers the count must be dated on it, the renewal date (ES-13)")))
+
+# ES-13: licence-reduction requests and the day each takes effect (ESIGN_REDUCTION_DATE)
+ESIGN_REDUCTIONS = TableDef("Reductions_eSign", ESIGN_REDUCTIONS_SHEET, 0, 0, (
+    Col("Customer", TEXT, width=26), Col("Subscription", TEXT, width=12),
+    Col("Request date", DATE, width=12), Col("Period end", DATE, width=12),
+    Col("Licences after", NUMBER, width=9), Col("Note", width=24)))
 
 NENSI_PRODUCTS = TableDef("Products_NENSI", NENSI, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Product", TEXT, width=20),
     Col("Status", CODE, STATUSES, 11), Col("Entry date", DATE, width=12),
     Col("Activation date", DATE, width=12, comment="record-only products: date activated"),
-    Col("Products", NUMBER, width=9), Col("Note", width=24)))
+    Col("Products", NUMBER, width=9), Col("Note", width=24),
+    Col("Deactivation date", DATE, width=12,
+        comment="optional: maintained through this month, then not (NE-10)"),
+    Col("Reactivation date", DATE, width=12,
+        comment="optional: activation fee 22.2790 per product this month; maintained again "
+                "from the month after (NE-10)")))
 
 NENSI_SERVICES = TableDef("Services_NENSI", SERVICES_SHEET, HEADER_ROW, 0, (
     Col("Customer", TEXT, width=26), Col("Service", CODE, SERVICES, 12),
@@ -171,13 +207,13 @@ NENSI_CHARGES = TableDef("Charges_NENSI", CHARGES_SHEET, HEADER_ROW, 0, (
     Col("Note", width=24)))
 
 NENSI_DISCOUNTS = TableDef("Discounts_NENSI", DISCOUNTS_SHEET, HEADER_ROW, 0, (
-    Col("Customer", TEXT, width=26), Col("Service", CODE, CHARGES, 15),
+    Col("Customer", TEXT, width=26), Col("Service", CODE, DISCOUNTED, 15),
     Col("Note", width=24)))
-# NE-12 (our decision): the workbook discounts the month's one-off charges (Charges_NENSI), the
-# services with a monthly quantity; a Discounts_NENSI row for anything else has this text as
-# its month quantity, so that its discount is an error with a reason, never a silent 0.
-NOT_DISCOUNTED = "one-off charges only (NE-12)"  # shown whole in the reason (<= 30 chars)
-# ... and a customer's second row for the same code (it would discount the month twice)
+# NE-12 scope (RULES.md decision): a discount row's month quantity and amount are what the
+# customer is billed for that service in the month -- one-off charges, maintenance (products
+# maintained), activations and reactivations, annual fees and January renewals (units). A
+# customer's second row for the same code has this text as its month quantity, so that its
+# discount is an error with a reason (it would discount the month twice), never a silent 0.
 DISCOUNT_TWICE = "listed twice (NE-12)"
 
 # --- Quote, Bill, Estimate ---------------------------------------------------------------------

@@ -48,6 +48,15 @@ class Table:
         j = self.index(header)
         return [None if r[j] == "" else r[j] for r in self.rows]
 
+    def optional_column(self, header: str) -> list[object]:
+        """An optional input column (added after a workbook may have been made): its cells,
+        or all empty where the Table has no such column."""
+        return self.column(header) if header in self.headers else [None] * len(self.rows)
+
+    def present(self, *headers: str) -> tuple[str, ...]:
+        """Those of ``headers`` the Table has (optional columns may be missing)."""
+        return tuple(h for h in headers if h in self.headers)
+
     def sheet_row(self, i: int) -> int:
         return self.first_row + i
 

@@ -119,6 +119,10 @@ def write_bill(book, ws) -> None:
         # NE-6 decision: the January renewals of annual services, whatever their start month
         renewals = (f"+SUMIFS({r('Services_NENSI.Renewal (Bill month)')},{who},{cust})"
                     if table == L.NENSI_SERVICES.name else "")
+        # NE-10 life cycle: a reactivation in the month costs the activation fee
+        if table == L.NENSI_PRODUCTS.name:
+            renewals = (f"+SUMIFS({r('Products_NENSI.Reactivation (Bill month)')},{who},"
+                        f"{cust})")
         # a customer listed twice would be billed twice: both its rows are errors
         twice = f"+IF(COUNTIFS({cust},{cust})>1,NA(),0)"
         book.spill(ws, placed, i, (header,),

@@ -49,24 +49,46 @@ DECISIONS = [
      "enter them yourself (Tariffs: Packages_mSign; usage rows: Included)."),
     ("MS-9", "Each usage row prices one month's quantities beyond the package; the Bill "
      "sheet bills the rows of its month."),
+    ("Prices in force", "Every charge is priced with the tariff rows valid on the date of what "
+     "it charges: mSign by the usage row's Month (its 1st day), eSign by the purchase date, "
+     "NENSI by the date of the service (maintenance: the Bill month). A price row added with "
+     "a later Valid from leaves every earlier month's bill unchanged."),
+    ("MS-10", "A package change takes effect on the 1st of the month after the request (sheet "
+     "mSign Requests); give the usage rows from then the new package."),
     ("ES-15", "Licences bought mid-period are prorated by days: licences x monthly price x "
      "months in the period x days from purchase to period end (both counted) / days in the "
      "period. A purchase date outside the period is an error."),
     ("ES-7/ES-10/ES-11", "Signatures are used from the free quota (10 electronic + 6 "
      "qualified per subscription) first, then bought ones; a request beyond the quota is "
      "refused, not charged."),
-    ("ES-1", "eSign purchases before 28 March 2024 follow the legacy plan, whose prices are "
-     "not public: give the price per row (Monthly price / Unit price), else an error."),
+    ("ES-1", "The plan follows the date the eSign subscription was bought or its trial "
+     "started (column Subscription started), not each purchase's date: a subscription "
+     "started before 28 March 2024 is legacy for all its licences and signatures, whose "
+     "prices are not public: give them per row (Monthly price / Unit price), else an error. "
+     "Subscription started empty: the purchase date stands in, and the Check says so."),
+    ("ES-13", "Licences are reduced only at the end of the service period: a request takes "
+     "effect on the renewal date (sheet eSign Reductions); the ledger refuses a lower licence "
+     "count on any other day than its Period start."),
+    ("ES-10/ES-11", "One free grant (10 electronic + 6 qualified) per subscription, whether it "
+     "began as a trial or a purchase; it does not renew."),
+    ("VAT eSign", "(our decision) The eSign document says nothing about VAT: its prices are "
+     "taken as net and VAT is the rate set for the price list (VAT_Rates)."),
     ("NE-6", "Annual NENSI fees are prorated by whole months, the start month counted in full: "
      "fee x (13 - start month) / 12; renewals are billed in full each January."),
     ("NE-10", "A record-only product is charged maintenance from the month after its "
-     "activation; before activation nothing."),
+     "activation; before activation nothing. A product is maintained up to and including "
+     "the month of its Deactivation date; a Reactivation date costs the activation fee "
+     "(22.2790 per product) in its month, and maintenance resumes the month after."),
+    ("NE-7/NE-11", "The holder exemption (Own products TRUE) covers data about the holder's "
+     "own products; codebook items (export_codebook, 0.5570) are always charged."),
     ("NE-12", "Discount tiers are a table you fill in (Tariffs: DiscountTiers_NENSI); with "
-     "no tiers there is no discount. (our decision) Discounts apply to the month's one-off "
-     "charges (entries, proposals, activations, Excel cases, exports, the holder's free "
-     "exports counted); a discount row for an annual service or maintenance is an error."),
-    ("NENSI", "The 2019 NENSI price list (archived 2022-12-31) is the latest known and applies "
-     "until a newer one is added."),
+     "no tiers there is no discount. They apply to every NENSI service billed in the month: "
+     "one-off charges, maintenance (products maintained), activations and reactivations, "
+     "annual fees and January renewals (units); a tier for a service with no quantity that "
+     "month gives no discount, not an error."),
+    ("NENSI", "The NENSI list is marked 'Arhiv 31.12.2022': it was archived and no newer list "
+     "is known, so it applies open-ended; a newer list would be added as a new version with "
+     "its valid-from date."),
     ("Tarifa", "(our decision) Bills: a usage row is billed in the month of its Month / "
      "purchase / start / event date (its Billed in column); NENSI maintenance for the Bill "
      "sheet's month; annual NENSI services again in full each January until their End date. "

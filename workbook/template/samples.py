@@ -38,20 +38,41 @@ MSIGN_USAGE = [
     [BAD, MONTH, "START", "transaction", -5, 0, None, "bad-input sample: negative quantity"],
 ]
 
+# Customer, Month, Item, Documents, Signers, Note (the Rekono helper, MS-3/MS-4)
+MSIGN_REKONO = [
+    [BOROVNICA, MONTH, "rekono_qes", 11, 1, "sample: 11 documents, 1 signer -> 3 (MS-3)"],
+    [BOROVNICA, MONTH, "rekono_qes", 20, 2, "sample: 20 documents, 2 signers -> 8"],
+    [BOROVNICA, MONTH, "rekono_qes", 4, None, "sample: 4 documents, signers empty = 1 -> 1"],
+]
+# Customer, Request date, From package, To package, Note (MS-10)
+MSIGN_SWITCHES = [
+    [ALPINA, D(2025, 5, 20), "SMART", "ENTERPRISE",
+     "sample: requested 20 May -> ENTERPRISE from 1 June (MS-10)"],
+]
+INVOICE_DATE = D(2025, 6, 5)  # MS-9: an invoice dated 5 June bills May
+
 # Customer, Subscription, Plan, Main-plan users, Licences, Purchase date, Period start,
-# Period end, Monthly price, Note
+# Period end, Monthly price, Note, Subscription started
 ESIGN_LICENCES = [
     [CEDRA, "CED-1", "business", 20, 10, MONTH, D(2025, 5, 1), D(2025, 5, 31), None,
-     "sample: monthly plan, bought on day 1 -> 10 x 5.00 (ES-4)"],
+     "sample: monthly plan, bought on day 1 -> 10 x 5.00 (ES-4)", MONTH],
     [CEDRA, "CED-2", "business", 20, 3, D(2025, 5, 16), D(2025, 1, 1), D(2025, 12, 31), None,
-     "sample: annual plan, 3 bought mid-period, 230 of 365 days (ES-15)"],
+     "sample: annual plan, 3 bought mid-period, 230 of 365 days (ES-15); no subscription "
+     "start: the purchase date stands in (ES-1)"],
     [BAD, "BAD-1", "business", 20, 25, MONTH, D(2025, 5, 1), D(2025, 5, 31), None,
      "bad-input sample: 25 licences > 20 users (ES-5)"],
     [BAD, "BAD-2", "personal", 5, 1, MONTH, D(2025, 5, 1), D(2025, 5, 31), None,
      "bad-input sample: plan not allowed (ES-3)"],
 ]
 
-# Customer, Subscription, Date, Event, Kind, Quantity, Licences, Unit price, Note
+# Customer, Subscription, Request date, Period end, Licences after, Note (ES-13)
+ESIGN_REDUCTIONS = [
+    [CEDRA, "CED-2", D(2025, 5, 12), D(2025, 12, 31), 1,
+     "sample: 3 -> 1 requested in May: from the renewal, 2026-01-01 (ES-13)"],
+]
+
+# Customer, Subscription, Date, Event, Kind, Quantity, Licences, Unit price, Note,
+# Period start
 ESIGN_LEDGER = [
     [CEDRA, "CED-1", D(2025, 5, 1), "subscribe", None, None, 10, None,
      "sample: new plan: 10 + 6 free (ES-11)"],
@@ -66,7 +87,8 @@ ESIGN_LEDGER = [
      "bad-input sample: 20 > 6 free, none bought (ES-8)"],
 ]
 
-# Customer, Product, Status, Entry date, Activation date, Products, Note
+# Customer, Product, Status, Entry date, Activation date, Products, Note, Deactivation date,
+# Reactivation date
 NENSI_PRODUCTS = [
     [FARMALAB, "Product group A", "active", D(2025, 3, 12), None, 40,
      "sample: 40 x 1.1140 (NE-10)"],
@@ -164,5 +186,7 @@ TABLES = {
     "Services_NENSI": NENSI_SERVICES, "Charges_NENSI": NENSI_CHARGES,
     "Discounts_NENSI": NENSI_DISCOUNTS, "Quote_Lines": QUOTE_LINES,
     "Bill_Customers": CUSTOMERS, "Estimate_Items": ESTIMATE_ITEMS,
+    "Rekono_mSign": MSIGN_REKONO, "PackageChanges_mSign": MSIGN_SWITCHES,
+    "Reductions_eSign": ESIGN_REDUCTIONS,
     "Estimate_Curve": ESTIMATE_CURVE, "Customers": PARTIES, "Seller": SELLER,
 }

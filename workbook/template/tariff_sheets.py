@@ -42,7 +42,9 @@ def write_start(book, ws) -> None:
     r += 1
     for name, vid, start, end in versions(book.catalog):
         ws.write(r, 0, vid, st.label)
-        ws.write(r, 1, f"{name} - valid from {start} to {end} (Tariffs: "
+        archived = (" - archived, still the latest known: applies open-ended"
+                    if vid.startswith("nensi") and end != "(open)" else "")
+        ws.write(r, 1, f"{name} - valid from {start} to {end}{archived} (Tariffs: "
                        f"{L.tariff_table_name(vid)})")
         r += 1
     r += 1
@@ -69,9 +71,13 @@ def write_tariffs(book, ws) -> None:
             name = L.tariff_table_name(pl.id)
             used = L.TARIFF_FOR.get(fam) == name
             ws.write(r, 0, f"{pl.name} ({pl.id}), {pl.vendor}; source {pl.source}", st.subtitle)
-            ws.write(r + 1, 0, ("Used by the " + fam + " functions." if used else
-                                "Not public: give the price per row (ES-1); for reference."),
-                     st.note)
+            note = ("Used by the " + fam + " functions." if used else
+                    "Not public: give the price per row (ES-1); for reference.")
+            if pl.valid_to and fam == "nensi":  # the NENSI archive (RULES.md decision)
+                note += (f" Marked 'Arhiv {pl.valid_to:%d.%m.%Y}' (archived): no newer list "
+                         "is known, so these prices apply open-ended; a newer list is added as "
+                         "a new version with its valid-from date.")
+            ws.write(r + 1, 0, note, st.note)
             rows = []
             for item in pl.items.values():
                 price = (float(money.price_to_decimal(item.price_e4))
@@ -82,6 +88,7 @@ def write_tariffs(book, ws) -> None:
                             else "not in the document: give it per row (ES-1)")
                 rows.append([item.code, price, pl.valid_from, pl.valid_to, item.unit, item.rule,
                              item.names["sl"], item.names["de"], item.names["en"], note])
+            rows = book.tables.get(name, rows)  # tests: a dated price change, say
             table = L.TableDef(name, L.TARIFFS, r + 2, 0, L.TARIFF_COLUMNS)
             placed = book.add_table(ws, table, r + 2, rows, grows=False)
             for i, row in enumerate(rows):

@@ -69,8 +69,10 @@ def write_msign(book, ws) -> None:
                      "Included: the customer's contract quantity. Unit price: optional, "
                      "replaces the price list. The Bill sheet bills the rows of its month "
                      "(MS-9).", GROW])
+    # the Month last: priced with the tariff rows in force on its first day, so a later price
+    # change leaves a past month's charges unchanged ("prices in force on the usage date")
     args = _args(t, "Item", "Used", "Included", "Package", "Unit price") + "," + \
-        L.tariff_arg("msign")
+        L.tariff_arg("msign") + "," + t.ref("Month")
     # one call per column; the customer's total per month is on the Bill sheet (a SUMIFS per
     # row over the whole table here would cost rows x rows comparisons: 16 s for 10k rows)
     _priced(book, ws, placed, "MSIGN_OVERAGE", args)
@@ -84,8 +86,10 @@ def write_esign(book, ws) -> None:
                      "main-plan users (ES-5); plans professional/business/enterprise (ES-3).",
                      "Billed in the month of the purchase date; the signature quota is on "
                      "the sheet eSign Ledger.", GROW])
+    # ES-1 (revised): the plan by the subscription's start, its last argument
     args = _args(t, "Licences", "Main plan users", "Plan", "Purchase date", "Period start",
-                 "Period end", "Monthly price") + "," + L.tariff_arg("esign")
+                 "Period end", "Monthly price") + "," + L.tariff_arg("esign") + "," + \
+        t.ref("Subscription started")
     _priced(book, ws, placed, "ESIGN_LICENCES", args)
 
 
@@ -96,8 +100,9 @@ def write_ledger(book, ws) -> None:
                      "costs 0.30 / 2.50 per signature (ES-7..ES-11). Billed in the month of "
                      "the event date.",
                      "Rows in any order; per subscription by date.", GROW])
+    # ES-13: a licence count that goes down only on its row's Period start (the renewal)
     args = _args(lt, "Subscription", "Date", "Event", "Kind", "Quantity", "Licences",
-                 "Unit price") + "," + L.tariff_arg("esign")
+                 "Unit price") + "," + L.tariff_arg("esign") + "," + lt.ref("Period start")
     headers = ("Free electronic left", "Free qualified left", "Bought electronic left",
                "Bought qualified left", "Licences held", "Cost")
     book.spill(ws, placed, 0, headers, f"={book.fn('ESIGN_LEDGER')}({args})", "count", 11)
@@ -116,15 +121,18 @@ def write_nensi(book, ws) -> None:
     t = L.NENSI_PRODUCTS
     placed = _sheet(book, ws, t, "NENSI - products: maintenance for the Bill sheet's month",
                     ["Maintenance: products x 1.1140 from the month after entry (NE-10); "
-                     "record-only products from the month after activation.",
+                     "record-only products from the month after activation; through the month "
+                     "of a Deactivation date, again from the month after a Reactivation date "
+                     "(which costs 22.2790 per product in its month).",
                      "Annual fees, one-off charges and discounts: sheets NENSI Services, "
                      "NENSI Charges, NENSI Discounts.", GROW])
     ws.write_formula(t.row - 1, 3, '="Month: "&TEXT(BillMonth,"yyyy-mm")', book.st.label)
     p = {h: t.ref(h) for h in t.headers}
+    cycle = f"{p['Deactivation date']},{p['Reactivation date']}"  # NE-10 life cycle
     maint = f"{book.fn('NENSI_MAINT')}({p['Entry date']},BillMonth,{p['Products']}," \
-            f"{L.tariff_arg('nensi')})"
+            f"{L.tariff_arg('nensi')},{cycle})"
     record = f"{book.fn('NENSI_MAINT_RECORD')}({p['Entry date']},{p['Activation date']}," \
-             f"BillMonth,{p['Products']},{L.tariff_arg('nensi')})"
+             f"BillMonth,{p['Products']},{L.tariff_arg('nensi')},{cycle})"
     # NE-10 decision: a record-only product without activation has no maintenance (0 is the
     # right amount there, not a hidden error); Status empty means active; any other status is
     # #VALUE! (a typo must not bill a record-only product from its entry).
@@ -140,6 +148,11 @@ def write_nensi(book, ws) -> None:
                f'=IF({status}="record only",IF({act}="",{maint_check},'
                f"{record.replace('(', '_CHECK(', 1)}),IF({active},{maint_check},"
                f'"Status must be one of {", ".join(L.STATUSES)}"))', L.TEXT)
+    _reactivation(book, ws, placed)
+    # NE-12: the products a row stands for (empty = 1), for the month's discount quantity
+    check = book.sref(f"{t.name}.Check", ws.name)
+    book.spill(ws, placed, 3, ("Products counted",),
+               f'=IF({check}="","",IF({p["Products"]}="",1,{p["Products"]}))', "count")
 
 
 def write_services(book, ws) -> None:
@@ -153,6 +166,12 @@ def write_services(book, ws) -> None:
     args = _args(st_t, "Service", "Start date", "Units") + "," + L.tariff_arg("nensi")
     _priced(book, ws, placed, "NENSI_ANNUAL", args, headers=("Annual fee",))
     _renewal(book, ws, placed)
+    # NE-12: the service as the functions read it, and the units billed (empty = 1)
+    check = book.sref(f"{st_t.name}.Check", ws.name)
+    book.spill(ws, placed, 4, ("Service read as",),
+               f'=IF({check}="","",TRIM({st_t.ref("Service")}))', L.TEXT, 15)
+    book.spill(ws, placed, 5, ("Units counted",),
+               f'=IF({check}="","",IF({st_t.ref("Units")}="",1,{st_t.ref("Units")}))', "count")
 
 
 def write_charges(book, ws) -> None:
@@ -173,10 +192,12 @@ def write_charges(book, ws) -> None:
 def write_discounts(book, ws) -> None:
     dt_ = L.NENSI_DISCOUNTS
     placed = _sheet(book, ws, dt_, "NENSI Discounts - volume discounts for the month (NE-12)",
-                    ["Quantity and amount of the customer's one-off charges with that code in "
+                    ["Quantity and amount of what the customer is billed for that service in "
                      "the Bill sheet's month, discounted by your tiers (Tariffs: "
                      "DiscountTiers_NENSI).",
-                     "Annual fees and maintenance are not discounted (our decision).", GROW])
+                     "NE-12 scope (our decision): one-off charges, maintenance (products "
+                     "maintained), activations and reactivations, annual fees and January "
+                     "renewals (units).", GROW])
     here = ws.name
     amounts = book.sref("Charges_NENSI.Amount", here)
     codes = book.sref("Charges_NENSI.Code read as", here)
@@ -185,25 +206,59 @@ def write_discounts(book, ws) -> None:
     svc = book.sref("Discounts_NENSI.Service read as", here)
     crit = (f"Charges_NENSI[Customer],{dt_.ref('Customer')},{codes},"
             f'{svc},{L.in_bill_month("Charges_NENSI[Date]")}')
-    # element-wise code test (an array MATCH is not portable); a code with no monthly
-    # quantity gets text, which NENSI_DISCOUNT refuses with a reason for that row only (an
-    # error value here would make LibreOffice fail the whole Discount column)
-    charge = "+".join(f'({svc}="{c}")' for c in L.CHARGES)
+    # NE-12 scope (our decision): every NENSI service billed in the month. A code listed
+    # twice for a customer gets text, which NENSI_DISCOUNT refuses with a reason for that row
+    # only (an error value here would make LibreOffice fail the whole Discount column); an
+    # unknown code is refused by NENSI_DISCOUNT itself.
     who = dt_.ref("Customer")
     twice = f'({svc}<>"")*(COUNTIFS({who},{who},{svc},{svc})>1)'
+    pw, sw = "Products_NENSI[Customer]", "Services_NENSI[Customer]"
+    counted = book.sref("Products_NENSI.Products counted", here)
+    maint = book.sref("Products_NENSI.Maintenance", here)
+    react = book.sref("Products_NENSI.Reactivation (Bill month)", here)
+    s_read = book.sref("Services_NENSI.Service read as", here)
+    s_units = book.sref("Services_NENSI.Units counted", here)
+    s_renew = book.sref("Services_NENSI.Renewal (Bill month)", here)
+    s_fee = book.sref("Services_NENSI.Annual fee", here)
+    s_new = f"{sw},{who},{s_read},{svc},{L.in_bill_month('Services_NENSI[Start date]')}"
+    qty_terms = [
+        f"SUMIFS(Charges_NENSI[Quantity],{crit})",
+        f'IF({svc}="maintenance",SUMIFS({counted},{pw},{who},{maint},">0"),0)',
+        f'IF({svc}="activation",SUMIFS({counted},{pw},{who},{react},">0"),0)',
+        f"SUMIFS({s_units},{s_new})",
+        f'SUMIFS({s_units},{sw},{who},{s_read},{svc},{s_renew},">0")']
     book.spill(ws, placed, 0, ("Month quantity",),
-               f'=IF({twice},"{L.DISCOUNT_TWICE}",'
-               f'IF(({charge}+({svc}=""))>0,SUMIFS(Charges_NENSI[Quantity],{crit}),'
-               f'"{L.NOT_DISCOUNTED}"))', "count")
+               f'=IF({twice},"{L.DISCOUNT_TWICE}",{"+".join(qty_terms)})', "count")
     qty = book.sref("Discounts_NENSI.Month quantity", here)
+    amt_terms = [
+        f"SUMIFS({amounts},{crit})",
+        f'IF({svc}="maintenance",SUMIFS({maint},{pw},{who}),0)',
+        f'IF({svc}="activation",SUMIFS({react},{pw},{who}),0)',
+        f"SUMIFS({s_fee},{s_new})",
+        f"SUMIFS({s_renew},{sw},{who},{s_read},{svc})"]
     book.spill(ws, placed, 1, ("Month amount",),
-               f"=IF(ISNUMBER({qty}),SUMIFS({amounts},{crit}),0)", L.EUR)
+               f"=IF(ISNUMBER({qty}),{'+'.join(amt_terms)},0)", L.EUR)
     amt = book.sref("Discounts_NENSI.Month amount", here)
     tiers = "DiscountTiers_NENSI[[#All],[Service]:[Percent]]"
     args = f"{dt_.ref('Service')},{qty},{amt},{tiers}"
     book.spill(ws, placed, 2, ("Discount",), f"={book.fn('NENSI_DISCOUNT')}({args})", L.EUR)
     book.spill(ws, placed, 3, ("Check",), f"={book.fn('NENSI_DISCOUNT_CHECK')}({args})",
                L.TEXT)
+
+
+def _reactivation(book, ws, placed) -> None:
+    """"Reactivation (Bill month)": NE-10 life cycle, a product reactivated in the Bill month
+    costs the activation fee (22.2790 per product, Products empty = 1), priced on the
+    reactivation day; 0 in other months; empty for a blank row. (Bad dates are errors in the
+    Maintenance column, which holds the customer's bill.)"""
+    t = placed.table
+    back, n = t.ref("Reactivation date"), t.ref("Products")
+    check = book.sref(f"{t.name}.Check", ws.name)
+    due = f"{L.is_date_cell(back)}*({back}>={L.BILL_START})*({back}<BillEnd+1)"
+    fee = (f"{book.fn('NENSI_CHARGE')}(\"activation\",IF({n}=\"\",1,{n}),FALSE,{back},"
+           f"{L.tariff_arg('nensi')})")
+    book.spill(ws, placed, 2, ("Reactivation (Bill month)",),
+               f'=IF({check}="","",IF({due},{fee},0))', L.EUR)
 
 
 def _renewal(book, ws, placed) -> None:

@@ -24,6 +24,7 @@ from workbook import layout as L
 from workbook.template import samples
 from workbook.template.calc_sheets import write_bill, write_estimate, write_quote
 from workbook.template.party_sheets import write_customers, write_seller
+from workbook.template.request_sheets import write_esign_reductions, write_msign_requests
 from workbook.template.styles import Styles
 from workbook.template.tariff_sheets import write_start, write_tariffs
 from workbook.template.usage_sheets import (
@@ -195,6 +196,8 @@ def build(path: Path, *, catalog: Catalog | None = None,
         write_msign(book, sheets[L.MSIGN])
         write_esign(book, sheets[L.ESIGN])
         write_ledger(book, sheets[L.LEDGER_SHEET])
+        write_msign_requests(book, sheets[L.MSIGN_TOOLS])
+        write_esign_reductions(book, sheets[L.ESIGN_REDUCTIONS_SHEET])
         write_nensi(book, sheets[L.NENSI])
         write_services(book, sheets[L.SERVICES_SHEET])
         write_charges(book, sheets[L.CHARGES_SHEET])
