@@ -274,7 +274,8 @@ def test_every_usage_table_can_grow_and_is_read_through_spill_refs(wb):
     ws = wb[L.MSIGN]
     assert ws.column_dimensions["B"].number_format == "yyyy-mm"  # Month, new rows too
     assert "EUR" in ws.column_dimensions["J"].number_format  # Charge, new rows too
-    assert wb[L.LEDGER_SHEET].column_dimensions["P"].number_format.startswith("#,##0.00")
+    cost = openpyxl.utils.get_column_letter(L.ESIGN_LEDGER.result_col + 6)  # the Cost column
+    assert wb[L.LEDGER_SHEET].column_dimensions[cost].number_format.startswith("#,##0.00")
     fixed = re.compile(r"\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+")
     for sheet, cell, text in formulas(wb):
         assert not fixed.search(text), f"{sheet}!{cell}: a fixed range in {text}"
