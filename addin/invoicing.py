@@ -64,7 +64,11 @@ def invoice(args: argparse.Namespace) -> int:
         print(f"  {len(out.written)} invoice(s), gross {_eur(gross)} EUR "
               "(each a .xml and a .pdf)")
     for name, n in out.held:
-        print(f"  NOT INVOICED  {name}: {n} bad row(s) - see tarifa bill's Problems")
+        print(f"  NOT INVOICED  {name}: {n} bad row(s) - fix them and invoice it again:")
+        for p in [p for p in out.run.problems if p.customer == name][:5]:
+            print(f"      {p.sheet}!{p.row}: {p.reason}")
+        if n > 5:
+            print(f"      ... and {n - 5} more (tarifa bill's sheet Problems)")
     for name, why in out.refused:
         print(f"  NOT INVOICED  {name}: {why}")
     if not out.written:

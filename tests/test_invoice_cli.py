@@ -49,6 +49,8 @@ def test_sample_month_one_valid_invoice_per_billed_customer(workbook, tmp_path, 
                  "--date", ISSUE]) == 2  # written; the bad-input sample customer held back
     said = capsys.readouterr().out
     assert "NOT INVOICED  Sample - bad input d.o.o.: 9 bad row(s)" in said
+    assert "mSign!15: MS-7: extra GB in the mSef e-archive" in said  # its rows, as tarifa bill
+    assert "... and 4 more" in said
     assert "5 invoice(s), gross 1,028.27 EUR" in said  # tarifa bill's Total billed
     assert sorted(p.name for p in out.iterdir()) == [
         f"2025-000{i}.{ext}" for i in range(1, 6) for ext in ("pdf", "xml")]
