@@ -128,6 +128,8 @@ def test_bad_headers_and_outputs_write_nothing(workbook, tmp_path, capsys):
     assert "'Usd'" in capsys.readouterr().err and not out.exists()
     with pytest.raises(ImportFailed, match="no table 'Nope'"):
         import_rows(workbook, src, "Nope", out)
+    with pytest.raises(ImportFailed, match="Tariff_msign is not a usage table"):
+        import_rows(workbook, src, "tariff_msign", out)
     with pytest.raises(ImportFailed, match="is the workbook"):
         import_rows(workbook, src, "Usage_mSign", workbook)
     src.write_text("Customer,Item,Used\nA,user,x\n", encoding="utf-8")

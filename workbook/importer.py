@@ -236,7 +236,6 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[object]]]]:
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_KINDS = {c.header.casefold(): c.kind for t in L.USAGE_TABLES for c in t.columns}
 
 
 class _Bad(ValueError):
@@ -474,11 +473,16 @@ def import_rows(workbook: Path, source: Path, table: str, output: Path) -> Repor
         raise ImportFailed(f"{workbook}: cannot read it as an .xlsx workbook ({e})") from None
     with z:
         t = find_table(z, table)
+        usage = {d.name.casefold(): d for d in L.USAGE_TABLES}
+        if t.name.casefold() not in usage:
+            raise ImportFailed(f"table {t.name} is not a usage table: import into "
+                               f"{', '.join(d.name for d in L.USAGE_TABLES)}")
+        own = {c.header.casefold(): c.kind for c in usage[t.name.casefold()].columns}
         headers, rows = read_source(source)
         index = _match_headers(headers, t, source)
         report = Report(t.name, t.sheet)
         report.empty_columns = [c for j, c in enumerate(t.columns) if j not in index.values()]
-        kinds = [_KINDS.get(c.casefold(), L.TEXT) for c in t.columns]
+        kinds = [own.get(c.casefold(), L.TEXT) for c in t.columns]
         good: list[list[object]] = []
         for line, cells in rows:
             if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in cells):
