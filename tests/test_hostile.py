@@ -146,3 +146,48 @@ def test_limits_hold_for_a_bomb_below_the_total(template, tmp_path):
     with pytest.raises(WorkbookError, match=r"sheet3\.xml is not well-formed XML"):
         read_template(path, Limits(ratio=10_000))
 
+
+
+# --- tarifa import: the workbook and an .xlsx export go through the same checks -----------
+
+
+@pytest.mark.parametrize("name", ["1 GiB sheet bomb", "billion laughs in a sheet",
+                                  "bad CRC in a sheet", "two Tables with one name"])
+def test_import_refuses_a_hostile_workbook(name, corpus, tmp_path, capsys):
+    export = tmp_path / "usage.csv"
+    export.write_text("Customer,Month,Package,Item,Used,Included\n"
+                      "Alpina,2025-05-01,SMART,transaction,120,100\n")
+    out = tmp_path / "out" / "book.xlsx"
+    out.parent.mkdir()
+    code = main(["import", str(corpus[name]), str(export), "--table", "Usage_mSign", "-o",
+                 str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert re.search(CORPUS[name][1], err), err
+    assert os.listdir(out.parent) == []
+
+
+@pytest.mark.parametrize(("name", "want"), [
+    ("1 GiB sheet bomb", r"it expands to .* more than the limit of 1,073,741,824 bytes"),
+    ("external entity in the strings", r"sharedStrings\.xml declares a DOCTYPE"),
+    ("far cell", r"sheet 'Start' has a cell XFD1048576 beyond column BL, the last that is "
+                 r"read \(64 columns\)"),
+])
+def test_import_refuses_a_hostile_export(name, want, corpus, template, tmp_path, capsys):
+    """An .xlsx export is read as its first sheet: through workbook.reading too (calamine on
+    a far cell alone: "memory allocation of 549755813888 bytes failed", exit 134)."""
+    if name == "far cell":
+        start = "xl/worksheets/sheet1.xml"
+        export = patched(template, tmp_path / "export.xlsx", {start: sub(
+            rb"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far'
+                              b"</t></is></c></row></sheetData>")})
+    else:
+        export = corpus[name]
+    out = tmp_path / "out" / "book.xlsx"
+    out.parent.mkdir()
+    code = main(["import", str(template), str(export), "--table", "Usage_mSign", "-o",
+                 str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert re.search(want, err), err
+    assert os.listdir(out.parent) == []

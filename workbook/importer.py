@@ -40,6 +40,8 @@ from xml.sax.saxutils import escape
 
 from workbook import atomic
 from workbook import layout as L
+from workbook.reading import WorkbookError, check_workbook
+from workbook.usage import read_first_sheet
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -214,16 +216,10 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[object]]]]:
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[object]]]]:
-    import python_calamine as pc
-
-    try:
-        wb = pc.CalamineWorkbook.from_path(str(path))
-        try:
-            grid = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-        finally:
-            wb.close()
-    except Exception as e:  # calamine raises its own error types for broken files
-        raise ImportFailed(f"{path}: cannot read it as an .xlsx workbook ({e})") from None
+    try:  # through workbook.reading: zip limits, damaged or hostile parts, far cells (issue 12)
+        grid = read_first_sheet(path)
+    except WorkbookError as e:
+        raise ImportFailed(str(e)) from None
     start = next((i for i, r in enumerate(grid) if any(v not in ("", None) for v in r)), None)
     if start is None:
         raise ImportFailed(f"{path}: its first sheet is empty")
@@ -467,6 +463,10 @@ def import_rows(workbook: Path, source: Path, table: str, output: Path) -> Repor
                                "(the input is never changed)")
     if output.suffix.lower() != workbook.suffix.lower() or output.suffix.lower() != ".xlsx":
         raise ImportFailed(f"-o {output}: the result is an .xlsx workbook like the input")
+    try:  # the reading checks first (issue 12): zip limits, every part intact, no DOCTYPE
+        check_workbook(workbook)
+    except WorkbookError as e:
+        raise ImportFailed(str(e)) from None
     try:
         z = zipfile.ZipFile(workbook)
     except (zipfile.BadZipFile, OSError) as e:

@@ -17,10 +17,12 @@ from pathlib import Path
 import python_calamine as pc
 
 from workbook import layout as L
-from workbook.reading import Archive, Limits, WorkbookError, read_structure
+from workbook.reading import Archive, Limits, TablePart, WorkbookError, read_structure
 from workbook.reading.extract import Extract, extract
+from workbook.reading.structure import MAX_ROWS
 
-__all__ = ["INPUT_TABLES", "Table", "WorkbookError", "read_tables", "read_template"]
+__all__ = ["INPUT_TABLES", "Table", "WorkbookError", "read_first_sheet", "read_tables",
+           "read_template"]
 
 
 @dataclass
@@ -96,6 +98,35 @@ def read_tables(path: Path, names: tuple[str, ...],
     except WorkbookError:
         raise
     except BaseException as e:  # calamine's errors, and its Rust panics (a BaseException)
+        if isinstance(e, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        detail = str(e).splitlines()[0] if str(e) else "no detail"
+        raise WorkbookError(f"{path}: cannot read its cells ({type(e).__name__}: "
+                            f"{detail})") from None
+
+
+def read_first_sheet(path: Path, limits: Limits | None = None) -> list[list[object]]:
+    """The cells of the first sheet (a usage export), from A1 to its last row and column
+    holding a cell, through the same checks as ``read_tables``; a cell beyond column
+    ``limits.table_columns`` (64) is refused, never left out."""
+    path = Path(path)
+    limits = limits or Limits()
+    with Archive.open(path, limits) as archive:
+        structure = read_structure(archive)
+        if not structure.sheets:
+            raise WorkbookError(f"{path}: has no worksheet")
+        sheet, member = next(iter(structure.sheets.items()))
+        width = limits.table_columns
+        box = TablePart("First_sheet", sheet, member, "", 1, 1, MAX_ROWS, width, 1, 0,
+                        tuple(f"c{j}" for j in range(width)))
+        copy = extract(archive, structure, (box.name,), {box.name: box}, strict=True)
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(copy.data))
+        try:
+            return wb.get_sheet_by_name(copy.sheets[box.name]).to_python(skip_empty_area=False)
+        finally:
+            wb.close()
+    except BaseException as e:  # calamine's errors and panics, as in read_tables
         if isinstance(e, (KeyboardInterrupt, SystemExit, MemoryError)):
             raise
         detail = str(e).splitlines()[0] if str(e) else "no detail"

@@ -112,7 +112,8 @@ def _row_starts(archive: Archive, sheet: str, data: bytes) -> list[tuple[int, in
     return starts
 
 
-def _table_cells(archive: Archive, t: TablePart, span: bytes) -> tuple[bytes, int]:
+def _table_cells(archive: Archive, t: TablePart, span: bytes,
+                 strict: bool = False) -> tuple[bytes, int]:
     """The Table's rows with their cells (cells far outside its columns removed) and the
     last row holding a cell. Cells written as Excel writes them (``<c r="A7"``, in order) take
     the fast path: a few C-speed scans, no Python per cell. Anything else (another attribute
@@ -131,6 +132,10 @@ def _table_cells(archive: Archive, t: TablePart, span: bytes) -> tuple[bytes, in
     # Columns: a window around the Table keeps calamine's grid narrow; a cell beyond it (a far
     # cell, XFD7) makes us drop every cell outside the Table's own columns.
     lo, hi = max(1, t.c1 - _SLACK), min(16_384, t.c2 + _SLACK)
+    if strict and (far := _outside(prefix, t.c1, t.c2).search(span)):
+        ref = re.search(rb'r="([A-Z]{1,3}[0-9]+)"', far[0])[1].decode()
+        raise WorkbookError(f"{where} has a cell {ref} beyond column {col_letters(t.c2)}, the "
+                            f"last that is read ({t.c2} columns)")
     if _outside(prefix, lo, hi).search(span):
         span = _outside(prefix, t.c1, t.c2, whole=True).sub(b"", span)
     # Rows: a cell's row must lie in the Table's rows; one with more digits than the last row
@@ -210,8 +215,11 @@ def _notes(span: bytes, blank_shared: dict[int, str]) -> dict[tuple[int, int], s
     return notes
 
 
-def extract(archive: Archive, structure: Structure, names: tuple[str, ...]) -> Extract:
-    """The Tables ``names`` (all present: the caller checked) copied as the module says."""
+def extract(archive: Archive, structure: Structure, names: tuple[str, ...],
+            tables: dict[str, TablePart] | None = None, strict: bool = False) -> Extract:
+    """The Tables ``names`` (all present: the caller checked) copied as the module says.
+    ``tables`` gives ranges that are no Table of the workbook (a sheet's first columns);
+    ``strict`` refuses a cell beyond a range's columns instead of leaving it out."""
     where = archive.path
     sheet_cache: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
     strings = archive.part(structure.shared_strings) if structure.shared_strings else None
@@ -221,12 +229,12 @@ def extract(archive: Archive, structure: Structure, names: tuple[str, ...]) -> E
     all_notes: dict[str, dict[tuple[int, int], str]] = {}
     parts: list[tuple[str, bytes]] = []
     for k, name in enumerate(names, start=1):
-        t = structure.tables[name]
+        t = (tables or {}).get(name) or structure.tables[name]
         if t.sheet_part not in sheet_cache:
             data = archive.part(t.sheet_part)
             sheet_cache[t.sheet_part] = (data, _row_starts(archive, t.sheet, data))
         data, starts = sheet_cache[t.sheet_part]
-        span, last = _table_cells(archive, t, _rows_span(archive, t, data, starts))
+        span, last = _table_cells(archive, t, _rows_span(archive, t, data, starts), strict)
         if strings is None and b't="s"' in span:
             raise WorkbookError(f"{where}: Table {t.name} refers to shared strings but the "
                                 "workbook has no sharedStrings part: the file is damaged")
