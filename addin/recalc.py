@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from workbook import libreoffice
+from workbook.libreoffice.checks import _cells
 from workbook.reading import Limits, WorkbookError, parse_size
 
 
@@ -40,8 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(empty arguments; arrays beside a Table are fitted to it anyway)")
 
 
-class _Stopped(Exception):
-    """The run's time limit (SIGALRM) or SIGTERM: cleanup runs, then one line."""
+class _Stopped(BaseException):
+    """The run's time limit (SIGALRM) or SIGTERM: cleanup runs, then one line (a
+    BaseException, as KeyboardInterrupt: no ``except Exception`` on the way swallows it)."""
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -110,10 +112,9 @@ def formula_errors(src: Path, out: Path) -> tuple[int, Counter]:
         cells = formulas.setdefault(ws.title, set())
         for ref in _array_ranges(ws):
             cells.update(ref)
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f":
-                    cells.add(c.coordinate)
+        for c in _cells(ws):  # only the cells it holds (iter_rows walks the dimension)
+            if c.data_type == "f":
+                cells.add(c.coordinate)
     values = openpyxl.load_workbook(out, data_only=True)
     errors: Counter = Counter()
     for title, cells in formulas.items():
