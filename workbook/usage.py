@@ -92,7 +92,7 @@ def read_tables(path: Path, names: tuple[str, ...],
         if missing:
             raise WorkbookError(f"{path} has no table {', '.join(missing)}: is it a Tarifa "
                                 "template (tarifa build)?")
-        copy = extract(archive, structure, names)
+        copy = extract(archive, structure, names, below=True)
     try:
         return _read_copy(copy, names)
     except WorkbookError:

@@ -40,6 +40,8 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from workbook.reading import below
+
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -220,8 +222,8 @@ def plan(path: Path) -> tuple[list[_Table], dict[tuple[str, int, int], _Array], 
     with zipfile.ZipFile(path) as z:
         sheets = _sheet_parts(z)
         tables = _tables(z, sheets)
-        cells = {s: _cells(z.read(p), p) for s, p in sheets.items()
-                 if any(t.sheet == s for t in tables)}
+        data = {s: z.read(p) for s, p in sheets.items() if any(t.sheet == s for t in tables)}
+        cells = {s: _cells(d, sheets[s]) for s, d in data.items()}
         arrays = {}
         for s, p in sheets.items():
             for a in _arrays(z.read(p), s):
@@ -237,22 +239,16 @@ def plan(path: Path) -> tuple[list[_Table], dict[tuple[str, int, int], _Array], 
     priced = {id(t) for t in beside.values()}
     for t in tables:
         t.new_r2 = t.r2
-        rows = cells.get(t.sheet, {})
         if t.totals:
             continue
         # the next Table below in the same columns: never grow into it, never look past it
         stop = min((o.r1 for o in tables if o is not t and o.sheet == t.sheet
                     and o.r1 > t.r2 and o.c1 <= t.c2 and t.c1 <= o.c2), default=None)
-        while (stop is None or t.new_r2 + 1 < stop) and _has(rows, t.new_r2 + 1, t.c1, t.c2):
-            t.new_r2 += 1
-        below = sorted(r for r in rows if r > t.new_r2 and (stop is None or r < stop)
-                       and _has(rows, r, t.c1, t.c2))
-        if below and id(t) in priced:
-            problems.append(
-                f"{t.sheet}!{_a1(below[0], t.c1)}:{_a1(below[-1], t.c2)}: values below the "
-                f"Table {t.name} after the empty row {t.new_r2 + 1} are outside the Table "
-                "(Excel would not take them in either, and they would be billed by no one): "
-                f"delete the empty row(s) so that they follow row {t.new_r2}, or move them")
+        # one rule with the readers (`tarifa bill`): workbook.reading.below, 1-based columns
+        found = below.grow(below.filled_rows(data[t.sheet], t.c1 + 1, t.c2 + 1), t.r2, stop)
+        t.new_r2 = found.last
+        if found.stray and id(t) in priced:
+            problems.append(below.refusal(t.sheet, t.name, t.c1 + 1, t.c2 + 1, found))
         if t.new_r2 > t.r2:
             fitted.notes.append(f"{t.sheet}: {t.new_r2 - t.r2} row(s) typed below the Table "
                                 f"{t.name} taken into it (rows {t.r2 + 1}-{t.new_r2})")

@@ -17,6 +17,7 @@ is nan or infinite (calamine reads nan in a date cell as 30 Dec 1899).
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import zipfile
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from xml.sax.saxutils import quoteattr
 
 from workbook.reading.archive import Archive
+from workbook.reading.below import array_beside, filled_rows, grow, refusal
 from workbook.reading.errors import WorkbookError
 from workbook.reading.structure import Structure, TablePart, col_index, col_letters
 
@@ -95,6 +97,44 @@ def _rows_span(archive: Archive, t: TablePart, data: bytes, starts: list[tuple[i
         m = _SHEET_DATA_END.search(data, begin)
         end = m.start() if m else len(data)
     return data[begin:end]
+
+
+_NO_REF = re.compile(rb'<c(?=[\s/>])(?![^>]*\br=")')
+
+
+def _grown(archive: Archive, structure: Structure, t: TablePart, data: bytes,
+           starts: list[tuple[int, int]]) -> TablePart:
+    """``t`` with the rows typed directly below it taken in, as `tarifa recalc` takes them
+    (``below``); values below it after an empty row are refused when results spill beside
+    it. Only the rows below the Table (up to the next Table below it) are scanned."""
+    if t.totals_rows:
+        return t  # Excel does not grow a Table over its totals row
+    stop = min((o.r1 for o in structure.tables.values() if o.sheet_part == t.sheet_part
+                and o.r1 > t.r2 and o.c1 <= t.c2 and t.c1 <= o.c2), default=None)
+    i = bisect.bisect_right(starts, (t.r2, len(data)))
+    if i == len(starts):
+        return t
+    j = len(starts) if stop is None else bisect.bisect_left(starts, (stop, -1))
+    end = starts[j][1] if j < len(starts) else _end_of_rows(data, starts[i][1])
+    span = data[starts[i][1]:end]
+    if _NO_REF.search(span):
+        raise WorkbookError(f"{archive.path}: sheet {t.sheet!r} has cells without their "
+                            f"reference (r=...) below Table {t.name}; Excel always writes it "
+                            "- the file is damaged")
+    below = grow(filled_rows(span, t.c1, t.c2), t.r2, stop)
+    if below.stray:
+        k = bisect.bisect_left(starts, (t.first_data_row, -1))
+        if k < len(starts) and starts[k][0] == t.first_data_row:
+            row_end = starts[k + 1][1] if k + 1 < len(starts) else len(data)
+            if array_beside(data[starts[k][1]:row_end], t.first_data_row, t.c2):
+                raise WorkbookError(f"{archive.path}: "
+                                    + refusal(t.sheet, t.name, t.c1, t.c2, below))
+    return t if below.last == t.r2 else replace(t, r2=below.last)
+
+
+def _end_of_rows(data: bytes, begin: int) -> int:
+    m = _SHEET_DATA_END.search(data, begin)
+    return m.start() if m else len(data)
 
 
 def _row_starts(archive: Archive, sheet: str, data: bytes) -> list[tuple[int, int]]:
@@ -216,10 +256,12 @@ def _notes(span: bytes, blank_shared: dict[int, str]) -> dict[tuple[int, int], s
 
 
 def extract(archive: Archive, structure: Structure, names: tuple[str, ...],
-            tables: dict[str, TablePart] | None = None, strict: bool = False) -> Extract:
+            tables: dict[str, TablePart] | None = None, strict: bool = False, *,
+            below: bool = False) -> Extract:
     """The Tables ``names`` (all present: the caller checked) copied as the module says.
     ``tables`` gives ranges that are no Table of the workbook (a sheet's first columns);
-    ``strict`` refuses a cell beyond a range's columns instead of leaving it out."""
+    ``strict`` refuses a cell beyond a range's columns instead of leaving it out; with
+    ``below``, each Table of the workbook with the rows typed directly below it (``_grown``)."""
     where = archive.path
     sheet_cache: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
     strings = archive.part(structure.shared_strings) if structure.shared_strings else None
@@ -234,6 +276,8 @@ def extract(archive: Archive, structure: Structure, names: tuple[str, ...],
             data = archive.part(t.sheet_part)
             sheet_cache[t.sheet_part] = (data, _row_starts(archive, t.sheet, data))
         data, starts = sheet_cache[t.sheet_part]
+        if below and name in structure.tables and t is structure.tables[name]:
+            t = _grown(archive, structure, t, data, starts)
         span, last = _table_cells(archive, t, _rows_span(archive, t, data, starts), strict)
         if strings is None and b't="s"' in span:
             raise WorkbookError(f"{where}: Table {t.name} refers to shared strings but the "
