@@ -9,7 +9,8 @@ formula over exactly the range stored in the file, and does not know ANCHORARRAY
 1. **Rows typed directly below a Table** (in LibreOffice, or written by a program that does
    not touch the Table's definition) are taken into the Table, as Excel's auto-expansion
    does: the Table's range (and its filter range) grows over every following row that has a
-   value in one of its columns, up to the first row that has none.
+   value in one of its columns, up to the first row that has none (``workbook.reading.below``:
+   the readers of `tarifa bill` take in the same rows and refuse the same stray ones).
 2. **Array formulas beside a Table** (the anchor on the Table's first data row, right of
    it) are sized to the Table's data rows: longer when rows were added (typed below, or
    inserted inside the Table with Insert Cells), shorter when rows were deleted.

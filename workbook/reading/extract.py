@@ -6,7 +6,8 @@ columns are copied, one Table per sheet, into an in-memory .xlsx with the origin
 and shared strings. A cell at XFD1048576, a result column beside the Table or a Table
 declared over a million empty rows then costs nothing: calamine sizes its grid by the cells
 it sees (a far cell made it allocate 512 GB), and panics on ranges it cannot handle (those
-are refused in ``structure``).
+are refused in ``structure``). With ``below`` (every reader of Tables, ``read_tables``), a
+Table also takes in the rows typed directly below it, as `tarifa recalc` does (``below.py``).
 
 While copying, the cells the reader would show wrongly are noted per (row, column) with the
 reason a person can act on (``notes``): an error value (calamine shows it empty), a formula
