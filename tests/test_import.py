@@ -139,18 +139,50 @@ def test_bad_headers_and_outputs_write_nothing(workbook, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my.xlsx", "usage.csv"]
 
 
-def test_rows_below_the_table_are_never_overwritten(tmp_path):
-    # a cell right below the Table: the import refuses rather than write over it
+def _typed_below(tmp_path, gap: int) -> tuple[Path, int]:
+    """The template with a row typed below the mSign Table (``gap`` empty rows between),
+    saved without touching the Table's range, as LibreOffice or a program leaves it."""
     path = build(tmp_path / "T.xlsx").path
     wb = openpyxl.load_workbook(path)
     ws = wb[L.MSIGN]
-    below = 7 + len(samples.MSIGN_USAGE)
-    ws.cell(below, 1, "typed below")
+    below = 7 + len(samples.MSIGN_USAGE) + gap
+    for col, value in enumerate(("Typed d.o.o.", dt.datetime(2025, 5, 1), "SMART", "user",
+                                 8, 5), start=1):
+        ws.cell(below, col, value)
     wb.save(tmp_path / "Typed.xlsx")
+    return tmp_path / "Typed.xlsx", below
+
+
+def test_rows_typed_below_the_table_are_kept_and_appended_after(tmp_path):
+    # A row typed directly below the Table is a row of it for tarifa bill and tarifa recalc
+    # (workbook.reading.below): the import keeps it, appends after it, and the Table's range
+    # then covers both. MS-5: (8 - 5) x 6.00 = 18.00 for the typed row, 3 x 6.00 = 18.00 for
+    # the imported one.
+    typed, below = _typed_below(tmp_path, gap=0)
+    src = tmp_path / "u.csv"
+    src.write_text("Customer,Item,Used,Month,Package\nImported d.o.o.,user,3,2025-05,SMART\n",
+                   encoding="utf-8")
+    report = import_rows(typed, src, "Usage_mSign", tmp_path / "out.xlsx")
+    assert (report.first_row, report.last_row) == (below + 1, below + 1)
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")[L.MSIGN]
+    assert ws.tables["Usage_mSign"].ref == f"A6:H{below + 1}"
+    assert ws.cell(below, 1).value == "Typed d.o.o." and ws.cell(below + 1, 1).value == \
+        "Imported d.o.o."
+    run = price_month(read_template(tmp_path / "out.xlsx"), MAY)
+    nets = {name: c.totals.net_cents for name, c in run.customers.items() if not c.held}
+    assert nets["typed d.o.o."] == 1800 and nets["imported d.o.o."] == 1800  # keys casefolded
+
+
+def test_values_below_the_table_after_an_empty_row_are_refused(tmp_path):
+    # after an empty row, a value belongs to no Table: refused as tarifa bill and recalc refuse
+    # it, never written over and never appended around
+    typed, below = _typed_below(tmp_path, gap=1)
     src = tmp_path / "u.csv"
     src.write_text("Customer,Item,Used,Month\nA,user,3,2025-05\n", encoding="utf-8")
-    with pytest.raises(ImportFailed, match=f"row {below} below table Usage_mSign is not empty"):
-        import_rows(tmp_path / "Typed.xlsx", src, "Usage_mSign", tmp_path / "out.xlsx")
+    with pytest.raises(ImportFailed, match=f"mSign!A{below}:H{below}: values below the Table "
+                                           "Usage_mSign after the empty row"):
+        import_rows(typed, src, "Usage_mSign", tmp_path / "out.xlsx")
+    assert not (tmp_path / "out.xlsx").exists()
 
 
 def test_text_is_escaped_as_excel_does(workbook, tmp_path):

@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape
 from workbook import atomic
 from workbook import layout as L
 from workbook.reading import WorkbookError, check_workbook
+from workbook.reading.below import filled_rows, grow, refusal
 from workbook.usage import read_first_sheet
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -389,12 +390,27 @@ def _extend_arrays(sheet: bytes, first: int, last: int, new_last: int) -> bytes:
                   sheet)
 
 
-def append_rows(sheet: bytes, t: TablePart, rows: list[list[object]]) -> bytes:
-    """The sheet XML with ``rows`` (values per Table column) below the Table."""
+def taken_in(sheet: bytes, t: TablePart) -> int:
+    """The Table's last row once the rows typed directly below it are taken in: they are its
+    rows for `tarifa bill` and `tarifa recalc` (``workbook.reading.below``), so the import
+    appends after them and the Table's range covers them. Values after an empty row below
+    it are refused, as bill and recalc refuse them."""
+    c1, c2 = t.first_col + 1, t.first_col + len(t.columns)
+    below = grow(filled_rows(sheet, c1, c2), t.last_row)
+    if below.stray:
+        raise ImportFailed(refusal(t.sheet, t.name, c1, c2, below))
+    return below.last
+
+
+def append_rows(sheet: bytes, t: TablePart, rows: list[list[object]],
+                last: int | None = None) -> bytes:
+    """The sheet XML with ``rows`` (values per Table column) below the Table's row ``last``
+    (its last row with the rows typed below it taken in; default the Table's own)."""
+    last = t.last_row if last is None else last
     if b"<!DOCTYPE" in sheet or b"<!ENTITY" in sheet:
         raise ImportFailed(f"{t.sheet_part}: a DOCTYPE in the sheet: refused")
     n = len(t.columns)
-    start, end = t.last_row + 1, t.last_row + len(rows)
+    start, end = last + 1, last + len(rows)
     if end > MAX_ROWS:
         raise ImportFailed(f"table {t.name} would end at sheet row {end:,}: past Excel's "
                            f"{MAX_ROWS:,} rows")
@@ -506,15 +522,17 @@ def import_rows(workbook: Path, source: Path, table: str, output: Path) -> Repor
             raise ImportFailed(f"{source}: no row to import"
                                + (f" ({len(report.refused)} refused)" if report.refused
                                   else ""), report)
-        sheet = append_rows(z.read(t.sheet_part), t, good)
-        table_xml = _new_ref(z.read(t.table_part), t, t.last_row + len(good))
+        sheet_xml = z.read(t.sheet_part)
+        last = taken_in(sheet_xml, t)
+        sheet = append_rows(sheet_xml, t, good, last)
+        table_xml = _new_ref(z.read(t.table_part), t, last + len(good))
         book = z.read("xl/workbook.xml")
         if b"fullCalcOnLoad" not in book:  # Excel recomputes the results for the new rows
             book = re.sub(rb"<calcPr\b", b'<calcPr fullCalcOnLoad="1"', book, count=1)
         _write(z, output, {t.sheet_part: sheet, t.table_part: table_xml,
                            "xl/workbook.xml": book})
     report.imported = len(good)
-    report.first_row, report.last_row = t.last_row + 1, t.last_row + len(good)
+    report.first_row, report.last_row = last + 1, last + len(good)
     return report
 
 
