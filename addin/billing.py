@@ -18,6 +18,7 @@ import signal
 import sys
 from pathlib import Path
 
+from workbook.atomic import same_file
 from workbook.billrun import BillRun, price_month
 from workbook.bills import summary_rows, write_bills
 from workbook.invoice.lines import LineItems
@@ -47,15 +48,6 @@ def parse_month(text: str) -> dt.date:
     except ValueError:
         raise ValueError(f"--month {text!r}: give the month as YYYY-MM, e.g. 2025-05") from None
     return day
-
-
-def same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def bill_workbook(src: Path, month: dt.date, dst: Path, limits: Limits | None = None) -> BillRun:

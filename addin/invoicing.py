@@ -17,8 +17,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from addin.billing import HELD, parse_month, same_file
+from addin.billing import HELD, parse_month
 from pricing import money
+from workbook.atomic import same_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

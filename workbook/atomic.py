@@ -14,6 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file, by any spelling (a link, a relative path): an
+    output that would overwrite an input."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 @contextmanager
 def private_folder(target: Path) -> Iterator[Path]:
     """A new folder ``.NAME-tmpPID-...`` beside ``target`` (same file system: the rename is

@@ -29,7 +29,6 @@ import csv
 import datetime as dt
 import io
 import math
-import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from workbook import atomic
 from workbook import layout as L
 from workbook.reading import WorkbookError, check_workbook
 from workbook.reading.below import filled_rows, grow, refusal
+from workbook.reading.structure import col_index, col_letters
 from workbook.usage import read_first_sheet
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -165,18 +165,12 @@ def find_table(z: zipfile.ZipFile, name: str) -> TablePart:
 
 
 def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+    """'A' -> 0: the import counts columns from 0."""
+    return col_index(letters) - 1
 
 
 def _letters(col: int) -> str:
-    out, c = "", col + 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return col_letters(col + 1)
 
 
 # --- reading FILE --------------------------------------------------------------------------
@@ -474,7 +468,7 @@ def import_rows(workbook: Path, source: Path, table: str, output: Path) -> Repor
     (see the module docstring). ImportFailed when nothing can be imported."""
     workbook, source, output = Path(workbook), Path(source), Path(output)
     for a, what in ((workbook, "workbook"), (source, "file")):
-        if _same(a, output):
+        if atomic.same_file(a, output):
             raise ImportFailed(f"-o {output} is the {what}: write the result to another file "
                                "(the input is never changed)")
     if output.suffix.lower() != workbook.suffix.lower() or output.suffix.lower() != ".xlsx":
@@ -558,15 +552,6 @@ def _match_headers(headers: list[str], t: TablePart, source: Path) -> dict[int, 
     if not index:
         raise ImportFailed(f"{source}: no header matches a column of table {t.name}")
     return index
-
-
-def _same(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _write(z: zipfile.ZipFile, output: Path, changed: dict[str, bytes]) -> None:

@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from workbook.reading import below
+from workbook.reading import below, structure
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -97,18 +97,12 @@ class Fitted:
 
 
 def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+    """'A' -> 0: the sizing counts columns from 0."""
+    return structure.col_index(letters) - 1
 
 
 def col_letters(index: int) -> str:
-    out, c = "", index + 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return structure.col_letters(index + 1)
 
 
 def _a1(row: int, col: int) -> str:
