@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -31,6 +30,7 @@ from workbook import libreoffice
 from workbook.billrun import price_month
 from workbook.libreoffice import sizing
 from workbook.template import build, samples
+from workbook.template.picture import uno_python
 from workbook.usage import read_template
 
 needs_soffice = pytest.mark.skipif(
@@ -240,16 +240,6 @@ def edit_in_libreoffice(src: Path, dst: Path, edits: list[dict], profile: Path) 
                           env=libreoffice.clean_env(), capture_output=True, text=True,
                           timeout=240)
     assert done.returncode == 0 and dst.is_file(), done.stderr
-
-
-def uno_python() -> str | None:
-    """A Python that imports LibreOffice's ``uno`` (the system's, where python3-uno is)."""
-    env = libreoffice.clean_env()
-    for python in ("/usr/bin/python3", shutil.which("python3", path=env["PATH"])):
-        if python and subprocess.run([python, "-c", "import uno"], env=env,
-                                     capture_output=True).returncode == 0:
-            return python
-    return None
 
 
 def serial(day: dt.date) -> dict:
